@@ -1,0 +1,16 @@
+//! kefu's HTTP adapter: the REST API (`/api/v1`, OpenAPI at `/api/openapi.json`), the
+//! server-rendered web UI (agent workspace, customer portal, admin), authentication
+//! (bearer tokens, cookie sessions with CSRF), metrics and health.
+//!
+//! Owns: request parsing into domain types, authorization checks per endpoint,
+//! rendering, error mapping. Never does: SQL (that is `kefu-store`) or business rules
+//! (those are `kefu-domain`).
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod sanitize;
+pub mod web;
+
+pub use app::{AppState, Application, Config};

@@ -1,0 +1,124 @@
+//! Server-rendered web UI: login, agent workspace, customer portal, admin pages.
+//!
+//! Owns: HTML pages (askama templates in `crates/kefu-server/templates/`), the embedded
+//! static assets under `/static/`, form parsing, CSRF checks for forms, the UI language
+//! (`i18n`), friendly error pages, and attachment downloads for signed-in users.
+//! Never does: SQL or business rules — it calls `kefu_store::Store` and `kefu_domain`.
+//!
+//! Invariants:
+//! - Every POST handler checks the form's `csrf` field against the session (or, on the
+//!   login and register forms, against the `kefu_login_csrf` double-submit cookie) before
+//!   doing anything else, and answers 403 on mismatch.
+//! - Every page checks a domain `Permission`; read-only agents never see write forms and
+//!   their POSTs are answered 403.
+//! - Only `Message::body_html` (sanitised by the store through `sanitize::sanitize_html`)
+//!   is rendered with `|safe`; everything else is escaped by askama.
+//!
+//! Stable hooks for browser tests (ids unless marked `.class`):
+//! - Login `/login`: `#login-form`, `#login-email`, `#login-password`, `#login-submit`,
+//!   `.alert.error` for a failed attempt. Logout: `#logout-form` (button `#logout`).
+//! - Register `/portal/register`: `#register-form`, `#register-name`, `#register-email`,
+//!   `#register-password`, `#register-submit`.
+//! - Layout: `#topnav`, `#lang-switch` (links `.lang-en`, `.lang-zh-CN`, `.lang-zh-TW`),
+//!   `#user-name`, `main#main`, `.alert.error`, `.alert.success`.
+//! - Inbox `/agent?view=mine|unassigned|open|pending|solved`: `#views`, `.view-link`
+//!   (with `data-view`) and `.view-count`, `#ticket-table`, `.ticket-row` (with
+//!   `data-ticket-id`), `.ticket-subject a`, `#next-page`, `.pill.status-<status>`.
+//! - Ticket `/agent/tickets/{id}`: `#ticket-subject`, `#conversation`, `.message.public`,
+//!   `.message.note`, `.message-body`, `.attachment a`, `#reply-form`, `#reply-body`,
+//!   `#reply-public`, `#reply-note` (radio `visibility`), `#reply-status`, `#reply-files`,
+//!   `#reply-submit`, `#ticket-properties` with `#prop-status`, `#prop-priority`,
+//!   `#prop-type`, `#prop-assignee`, `#prop-team`, `#prop-tier`, `#prop-tags`,
+//!   `#prop-submit`; `#history` with `.event`; `#customer-sidebar`, `.other-ticket`.
+//! - New ticket `/agent/tickets/new`: `#new-ticket-form`, `#new-requester`,
+//!   `#new-requester-name`, `#new-subject`, `#new-body`, `#new-priority`, `#new-type`,
+//!   `#new-files`, `#new-submit`.
+//! - Customers `/agent/customers`, `/agent/customers/{id}`: `#customer-search`,
+//!   `.customer-row`, `#customer-tickets`.
+//! - Portal `/portal`: `#portal-new` link, `#request-table`, `.request-row`;
+//!   `/portal/new`: `#portal-new-form`, `#portal-subject`, `#portal-body`,
+//!   `#portal-files`, `#portal-submit`; `/portal/tickets/{id}`: `#conversation`,
+//!   `.message.public`, `#portal-reply-form`, `#portal-reply-body`, `#portal-reply-submit`.
+//! - Admin: `#agent-table` `.agent-row`, `#new-agent-form` (`#agent-email`, `#agent-name`,
+//!   `#agent-role`, `#agent-tier`, `#agent-teams`, `#agent-password`, `#agent-submit`),
+//!   `#edit-agent-form` (`#agent-active`), `#team-table`, `#new-team-form` (`#team-name`,
+//!   `#team-description`), `#org-table`, `#new-org-form` (`#org-name`, `#org-domains`,
+//!   `#org-segment`, `#org-shares`).
+
+mod admin;
+mod admin_orgs;
+mod agent;
+mod assets;
+mod attachments;
+mod catalog;
+mod form;
+pub mod i18n;
+mod login;
+mod page;
+mod portal;
+mod session;
+mod ticket;
+mod views;
+
+use crate::AppState;
+use axum::{
+    Router, middleware,
+    routing::{get, post},
+};
+
+pub use page::WebError;
+
+/// All web routes. Static assets are served without the page middleware (no session
+/// lookup); everything else goes through [`page::pages`] (error pages, language cookie,
+/// security headers).
+pub fn router() -> Router<AppState> {
+    let pages = Router::new()
+        .route("/", get(login::home))
+        .route("/login", get(login::login_form).post(login::login))
+        .route("/logout", post(login::logout))
+        .route(
+            "/portal/register",
+            get(login::register_form).post(login::register),
+        )
+        .route("/agent", get(agent::inbox))
+        .route(
+            "/agent/tickets/new",
+            get(agent::new_ticket_form).post(agent::create_ticket),
+        )
+        .route("/agent/tickets/{id}", get(ticket::show))
+        .route("/agent/tickets/{id}/reply", post(ticket::reply))
+        .route("/agent/tickets/{id}/update", post(ticket::update))
+        .route("/agent/customers", get(agent::customers))
+        .route("/agent/customers/{id}", get(agent::customer))
+        .route("/attachments/{id}", get(attachments::download))
+        .route("/portal", get(portal::requests))
+        .route("/portal/new", get(portal::new_form).post(portal::create))
+        .route("/portal/tickets/{id}", get(portal::show))
+        .route("/portal/tickets/{id}/reply", post(portal::reply))
+        .route("/admin", get(admin::home))
+        .route(
+            "/admin/agents",
+            get(admin::agents).post(admin::create_agent),
+        )
+        .route(
+            "/admin/agents/{id}",
+            get(admin::agent_form).post(admin::update_agent),
+        )
+        .route("/admin/teams", get(admin::teams).post(admin::create_team))
+        .route(
+            "/admin/teams/{id}",
+            get(admin::team_form).post(admin::update_team),
+        )
+        .route(
+            "/admin/organizations",
+            get(admin::orgs).post(admin::create_org),
+        )
+        .route(
+            "/admin/organizations/{id}",
+            get(admin::org_form).post(admin::update_org),
+        )
+        // Unknown pages outside `/api` get the friendly 404 page.
+        .fallback(page::not_found)
+        .layer(middleware::from_fn(page::pages));
+    Router::new().merge(assets::router()).merge(pages)
+}

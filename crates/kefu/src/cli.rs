@@ -1,0 +1,197 @@
+//! The command line, as clap types. Parsing only: what each command does lives in
+//! [`crate::commands`], [`crate::demo`] and [`crate::bench`].
+//!
+//! Every option that matters in production also reads an environment variable
+//! (`KEFU_*`), so a container needs no arguments beyond the subcommand.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::{net::SocketAddr, path::PathBuf};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kefu",
+    version,
+    about = "kefu: a self-hosted helpdesk, CRM and contact centre"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOpts {
+    /// Directory for kefu's files; the default SQLite database lives here. Created if missing.
+    #[arg(
+        long,
+        global = true,
+        env = "KEFU_DATA_DIR",
+        default_value = "./kefu-data"
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite://PATH` or `postgres://…`. Default: SQLite at DATA_DIR/kefu.db.
+    #[arg(long, global = true, env = "KEFU_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log line format. The level comes from KEFU_LOG or RUST_LOG (default `info`).
+    #[arg(long, global = true, env = "KEFU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web UI and the API until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administrative tasks: agents and API tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Benchmarks (build with --release): ticket creation throughput, queue latency.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KEFU_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Load the demo workspace into an empty database and print its logins.
+    #[arg(long)]
+    pub demo: bool,
+    /// Largest accepted request body in bytes (default 25 MiB).
+    #[arg(long, env = "KEFU_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an agent (the team is created if it does not exist).
+    CreateAgent(CreateAgentArgs),
+    /// Create an API token for an agent; the token is the last line of the output.
+    CreateToken(CreateTokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateAgentArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    /// One of: admin, supervisor, agent, read-only.
+    #[arg(long)]
+    pub role: String,
+    /// At least 8 characters. Prefer the environment variable over the command line.
+    #[arg(long, env = "KEFU_AGENT_PASSWORD", hide_env_values = true)]
+    pub password: String,
+    /// Support tier 1–4 (frontline, specialist, back office, management).
+    #[arg(long, default_value_t = 1)]
+    pub tier: i64,
+    /// Team name; created if missing.
+    #[arg(long)]
+    pub team: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateTokenArgs {
+    /// The agent's email address.
+    #[arg(long)]
+    pub email: String,
+    /// A label for the token (shown in the admin UI).
+    #[arg(long, default_value = "cli")]
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// POST tickets over HTTP and report tickets/s and latency per concurrency.
+    Create(BenchCreateArgs),
+    /// Fill a database with many tickets and time an agent's open queue (first page).
+    Queue(BenchQueueArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCreateArgs {
+    /// Concurrent HTTP workers; one measurement series per value.
+    #[arg(long, value_delimiter = ',', default_value = "1,16")]
+    pub concurrency: Vec<usize>,
+    /// Tickets created per run (after the warm-up).
+    #[arg(long, default_value_t = 5000)]
+    pub requests: usize,
+    /// Warm-up requests before each run (not measured).
+    #[arg(long, default_value_t = 200)]
+    pub warmup: usize,
+    /// Runs per concurrency; the median run is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchQueueArgs {
+    /// Tickets to create before measuring.
+    #[arg(long, default_value_t = 100_000)]
+    pub tickets: usize,
+    /// Agents the tickets are spread over.
+    #[arg(long, default_value_t = 50)]
+    pub agents: usize,
+    /// Queue requests per run.
+    #[arg(long, default_value_t = 2000)]
+    pub queries: usize,
+    /// Measurement runs over the same filled database; the median run is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_are_accepted_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "kefu",
+            "admin",
+            "create-token",
+            "--email",
+            "a@b.example",
+            "--data-dir",
+            "/tmp/x",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.data_dir, PathBuf::from("/tmp/x"));
+        assert!(matches!(
+            cli.command,
+            Command::Admin(AdminCommand::CreateToken(_))
+        ));
+    }
+
+    #[test]
+    fn bench_concurrency_is_a_comma_separated_list() {
+        let cli =
+            Cli::try_parse_from(["kefu", "bench", "create", "--concurrency", "1,4,16"]).unwrap();
+        let Command::Bench(BenchCommand::Create(a)) = cli.command else {
+            panic!("wrong command")
+        };
+        assert_eq!(a.concurrency, [1, 4, 16]);
+    }
+}
