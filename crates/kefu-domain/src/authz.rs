@@ -5,8 +5,14 @@ use crate::{AgentId, CustomerId, OrganizationId, Role, Ticket};
 /// The authenticated party behind a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal {
-    Agent { id: AgentId, role: Role },
-    Customer { id: CustomerId, organization_id: Option<OrganizationId> },
+    Agent {
+        id: AgentId,
+        role: Role,
+    },
+    Customer {
+        id: CustomerId,
+        organization_id: Option<OrganizationId>,
+    },
 }
 
 /// Classes of operation, each checked per role.

@@ -10,7 +10,10 @@ pub enum DomainError {
     Invalid { field: &'static str, reason: String },
     /// The status change is not allowed by the ticket lifecycle.
     #[error("cannot change status from {from} to {to}")]
-    IllegalTransition { from: &'static str, to: &'static str },
+    IllegalTransition {
+        from: &'static str,
+        to: &'static str,
+    },
     /// The ticket is closed and can no longer change.
     #[error("ticket is closed and read-only")]
     TicketClosed,
@@ -18,6 +21,9 @@ pub enum DomainError {
 
 impl DomainError {
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        DomainError::Invalid { field, reason: reason.into() }
+        DomainError::Invalid {
+            field,
+            reason: reason.into(),
+        }
     }
 }

@@ -116,10 +116,10 @@ impl Lang {
                 .find_map(|p| p.trim().strip_prefix("q="))
                 .and_then(|q| q.parse::<f32>().ok())
                 .unwrap_or(1.0);
-            if let Some(lang) = Lang::from_tag(tag) {
-                if best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, lang));
-                }
+            if let Some(lang) = Lang::from_tag(tag)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
             }
         }
         best.map(|(_, l)| l)
@@ -161,8 +161,14 @@ mod tests {
 
     #[test]
     fn accept_language_prefers_highest_quality_supported_tag() {
-        assert_eq!(Lang::from_accept_language("fr;q=1, zh-TW;q=0.8, en;q=0.5"), Some(Lang::ZhTw));
-        assert_eq!(Lang::from_accept_language("zh-Hans-CN,zh;q=0.9"), Some(Lang::ZhCn));
+        assert_eq!(
+            Lang::from_accept_language("fr;q=1, zh-TW;q=0.8, en;q=0.5"),
+            Some(Lang::ZhTw)
+        );
+        assert_eq!(
+            Lang::from_accept_language("zh-Hans-CN,zh;q=0.9"),
+            Some(Lang::ZhCn)
+        );
         assert_eq!(Lang::from_accept_language("de"), None);
     }
 

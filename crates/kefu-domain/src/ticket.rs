@@ -66,9 +66,16 @@ impl Actor {
 pub enum Change {
     Created,
     /// A field changed; values are the canonical text spellings (ids as decimal text).
-    Field { field: &'static str, from: Option<String>, to: Option<String> },
+    Field {
+        field: &'static str,
+        from: Option<String>,
+        to: Option<String>,
+    },
     /// A message was added (public reply or internal note).
-    Message { message_id: MessageId, public: bool },
+    Message {
+        message_id: MessageId,
+        public: bool,
+    },
 }
 
 /// What a ticket starts as, once the edge has validated input.
@@ -112,7 +119,10 @@ impl TicketPatch {
 /// - `closed` is reached only from `solved`, only by a rule or the system, and is final.
 pub fn check_transition(from: Status, to: Status, actor: Actor) -> Result<(), DomainError> {
     use Status::*;
-    let illegal = Err(DomainError::IllegalTransition { from: from.as_str(), to: to.as_str() });
+    let illegal = Err(DomainError::IllegalTransition {
+        from: from.as_str(),
+        to: to.as_str(),
+    });
     if from == to {
         return Ok(());
     }
@@ -152,15 +162,27 @@ pub fn apply_patch(
         }
     };
     if let Some(s) = &patch.subject {
-        record("subject", Some(t.subject.clone()), Some(s.as_str().to_string()));
+        record(
+            "subject",
+            Some(t.subject.clone()),
+            Some(s.as_str().to_string()),
+        );
         t.subject = s.as_str().to_string();
     }
     if let Some(p) = patch.priority {
-        record("priority", Some(t.priority.to_string()), Some(p.to_string()));
+        record(
+            "priority",
+            Some(t.priority.to_string()),
+            Some(p.to_string()),
+        );
         t.priority = p;
     }
     if let Some(ty) = patch.ticket_type {
-        record("type", Some(t.ticket_type.to_string()), Some(ty.to_string()));
+        record(
+            "type",
+            Some(t.ticket_type.to_string()),
+            Some(ty.to_string()),
+        );
         t.ticket_type = ty;
     }
     if let Some(a) = patch.assignee_id {
@@ -172,7 +194,11 @@ pub fn apply_patch(
         t.team_id = team;
     }
     if let Some(tier) = patch.tier {
-        record("tier", Some(t.tier.get().to_string()), Some(tier.get().to_string()));
+        record(
+            "tier",
+            Some(t.tier.get().to_string()),
+            Some(tier.get().to_string()),
+        );
         t.tier = tier;
     }
     if let Some(tags) = &patch.tags {
@@ -183,7 +209,11 @@ pub fn apply_patch(
         t.tags = tags;
     }
     if let Some(cf) = &patch.custom_fields {
-        record("custom_fields", Some(t.custom_fields.clone()), Some(cf.clone()));
+        record(
+            "custom_fields",
+            Some(t.custom_fields.clone()),
+            Some(cf.clone()),
+        );
         t.custom_fields = cf.clone();
     }
     // An agent touching a new ticket (assigning it, say) makes it open, unless the
@@ -307,7 +337,10 @@ mod tests {
                 Err(DomainError::TicketClosed)
             );
         }
-        let patch = TicketPatch { priority: Some(Priority::High), ..Default::default() };
+        let patch = TicketPatch {
+            priority: Some(Priority::High),
+            ..Default::default()
+        };
         assert_eq!(
             apply_patch(&ticket(Status::Closed), &patch, AGENT, now()),
             Err(DomainError::TicketClosed)
@@ -336,15 +369,28 @@ mod tests {
         let (t, _) = on_message(&ticket(Status::New), AGENT, true, None, now()).unwrap();
         assert_eq!(t.status, Status::Open);
         let (t, _) = on_message(&ticket(Status::New), AGENT, false, None, now()).unwrap();
-        assert_eq!(t.status, Status::New, "an internal note does not open a ticket");
-        let (t, _) =
-            on_message(&ticket(Status::Open), AGENT, true, Some(Status::Pending), now()).unwrap();
+        assert_eq!(
+            t.status,
+            Status::New,
+            "an internal note does not open a ticket"
+        );
+        let (t, _) = on_message(
+            &ticket(Status::Open),
+            AGENT,
+            true,
+            Some(Status::Pending),
+            now(),
+        )
+        .unwrap();
         assert_eq!(t.status, Status::Pending);
     }
 
     #[test]
     fn solving_stamps_solved_at_and_reopening_clears_it() {
-        let patch = TicketPatch { status: Some(Status::Solved), ..Default::default() };
+        let patch = TicketPatch {
+            status: Some(Status::Solved),
+            ..Default::default()
+        };
         let (t, _) = apply_patch(&ticket(Status::Open), &patch, AGENT, now()).unwrap();
         assert_eq!(t.solved_at, Some(now()));
         let (t, _) = on_message(&t, CUSTOMER, true, None, now()).unwrap();

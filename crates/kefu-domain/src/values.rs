@@ -22,7 +22,9 @@ impl Email {
         if local.is_empty() || domain.is_empty() || !domain.contains('.') {
             return bad("is not a valid address");
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>') {
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        {
             return bad("must not contain spaces or angle brackets");
         }
         if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
@@ -42,12 +44,19 @@ pub struct Subject(String);
 impl Subject {
     pub const MAX_CHARS: usize = 250;
     pub fn parse(s: &str) -> Result<Subject, DomainError> {
-        let s: String = s.trim().chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let s: String = s
+            .trim()
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         if s.is_empty() {
             return Err(DomainError::invalid("subject", "is required"));
         }
         if s.chars().count() > Self::MAX_CHARS {
-            return Err(DomainError::invalid("subject", "is longer than 250 characters"));
+            return Err(DomainError::invalid(
+                "subject",
+                "is longer than 250 characters",
+            ));
         }
         Ok(Subject(s))
     }
@@ -64,10 +73,18 @@ impl Tag {
     pub fn parse(s: &str) -> Result<Tag, DomainError> {
         let s = s.trim().to_lowercase();
         if s.is_empty() || s.chars().count() > 64 {
-            return Err(DomainError::invalid("tags", "each tag must be 1–64 characters"));
+            return Err(DomainError::invalid(
+                "tags",
+                "each tag must be 1–64 characters",
+            ));
         }
-        if s.chars().any(|c| c.is_whitespace() || c == ',' || c.is_control()) {
-            return Err(DomainError::invalid("tags", format!("tag {s:?} must not contain spaces or commas")));
+        if s.chars()
+            .any(|c| c.is_whitespace() || c == ',' || c.is_control())
+        {
+            return Err(DomainError::invalid(
+                "tags",
+                format!("tag {s:?} must not contain spaces or commas"),
+            ));
         }
         Ok(Tag(s))
     }
@@ -81,7 +98,10 @@ pub fn parse_tags<S: AsRef<str>>(tags: &[S]) -> Result<Vec<Tag>, DomainError> {
     if tags.len() > 50 {
         return Err(DomainError::invalid("tags", "at most 50 tags"));
     }
-    let mut out = tags.iter().map(|t| Tag::parse(t.as_ref())).collect::<Result<Vec<_>, _>>()?;
+    let mut out = tags
+        .iter()
+        .map(|t| Tag::parse(t.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
     out.sort();
     out.dedup();
     Ok(out)
@@ -105,7 +125,10 @@ pub fn parse_name(field: &'static str, s: &str) -> Result<String, DomainError> {
         return Err(DomainError::invalid(field, "is required"));
     }
     if s.chars().count() > 120 || s.chars().any(char::is_control) {
-        return Err(DomainError::invalid(field, "must be at most 120 printable characters"));
+        return Err(DomainError::invalid(
+            field,
+            "must be at most 120 printable characters",
+        ));
     }
     Ok(s.to_string())
 }
@@ -113,7 +136,10 @@ pub fn parse_name(field: &'static str, s: &str) -> Result<String, DomainError> {
 /// Password rules for agents and portal customers.
 pub fn check_password(s: &str) -> Result<(), DomainError> {
     if s.chars().count() < 8 {
-        return Err(DomainError::invalid("password", "must be at least 8 characters"));
+        return Err(DomainError::invalid(
+            "password",
+            "must be at least 8 characters",
+        ));
     }
     if s.len() > 1024 {
         return Err(DomainError::invalid("password", "is too long"));
@@ -127,7 +153,10 @@ mod tests {
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(Email::parse(" Li.Wei@Example.COM ").unwrap().as_str(), "li.wei@example.com");
+        assert_eq!(
+            Email::parse(" Li.Wei@Example.COM ").unwrap().as_str(),
+            "li.wei@example.com"
+        );
         for bad in ["", "a", "a@b", "@b.com", "a b@c.com", "a@.com", "a@b..com"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
@@ -135,7 +164,10 @@ mod tests {
 
     #[test]
     fn subjects_are_trimmed_and_bounded() {
-        assert_eq!(Subject::parse("  打印机坏了 ").unwrap().as_str(), "打印机坏了");
+        assert_eq!(
+            Subject::parse("  打印机坏了 ").unwrap().as_str(),
+            "打印机坏了"
+        );
         assert!(Subject::parse("   ").is_err());
         assert!(Subject::parse(&"字".repeat(251)).is_err());
     }

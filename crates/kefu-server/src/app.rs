@@ -50,7 +50,10 @@ pub struct AppState {
 impl AppState {
     /// Loads (or creates on first start) the workspace's token key from the store, so
     /// that every node of a cluster hashes tokens the same way.
-    pub async fn new(store: Arc<dyn Store>, config: Config) -> Result<AppState, kefu_store::StoreError> {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        config: Config,
+    ) -> Result<AppState, kefu_store::StoreError> {
         use rand::RngCore;
         let mut fresh = [0u8; 32];
         rand::rng().fill_bytes(&mut fresh);
@@ -60,15 +63,25 @@ impl AppState {
             tracing::error!("stored token_key is not 32 hex bytes; using a per-process key");
             key = fresh;
         });
-        Ok(AppState { store, token_key: Arc::new(key), config: Arc::new(config), metrics: metrics_handle() })
+        Ok(AppState {
+            store,
+            token_key: Arc::new(key),
+            config: Arc::new(config),
+            metrics: metrics_handle(),
+        })
     }
 }
 
 fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     use std::sync::OnceLock;
-    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
+    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        OnceLock::new();
     HANDLE
-        .get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok())
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .ok()
+        })
         .clone()
 }
 
@@ -98,7 +111,9 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -111,7 +126,9 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = router(self.state);
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 

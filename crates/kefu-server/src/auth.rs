@@ -42,7 +42,10 @@ pub fn new_secret(prefix: &str) -> String {
     use base64::Engine;
     let mut b = [0u8; 32];
     rand::rng().fill_bytes(&mut b);
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    )
 }
 
 /// Argon2id hash (PHC string) of a password.
@@ -68,7 +71,11 @@ pub async fn verify_password(hash: String, password: String) -> bool {
     tokio::task::spawn_blocking(move || {
         use argon2::{PasswordHash, PasswordVerifier};
         PasswordHash::new(&hash)
-            .map(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -128,7 +135,11 @@ pub struct Caller {
 impl Caller {
     /// Fails with 403 unless the caller's role grants `p`.
     pub fn require(&self, p: Permission) -> ApiResult<()> {
-        if self.principal.may(p) { Ok(()) } else { Err(ApiError::forbidden()) }
+        if self.principal.may(p) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 
     /// Event-log actor for this caller.
@@ -157,8 +168,13 @@ impl Caller {
 
 /// Resolves a session cookie into a caller, without CSRF checks (the web layer checks
 /// form tokens itself). Inactive agents and expired sessions yield `None`.
-pub async fn caller_from_session(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<Caller>> {
-    let Some(secret) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+pub async fn caller_from_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<Option<Caller>> {
+    let Some(secret) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
     let hash = keyed_hash(&state.token_key, secret);
     let Some(session) = state.store.find_session(&hash, Timestamp::now()).await? else {
         return Ok(None);
@@ -172,14 +188,25 @@ async fn caller_for_owner(
     session: Option<Session>,
 ) -> ApiResult<Option<Caller>> {
     Ok(match owner {
-        SessionOwner::Agent(id) => state.store.get_agent(id).await?.filter(|a| a.active).map(|a| Caller {
-            principal: Principal::Agent { id: a.id, role: a.role },
-            agent: Some(a),
-            customer: None,
-            session,
-        }),
+        SessionOwner::Agent(id) => state
+            .store
+            .get_agent(id)
+            .await?
+            .filter(|a| a.active)
+            .map(|a| Caller {
+                principal: Principal::Agent {
+                    id: a.id,
+                    role: a.role,
+                },
+                agent: Some(a),
+                customer: None,
+                session,
+            }),
         SessionOwner::Customer(id) => state.store.get_customer(id).await?.map(|c| Caller {
-            principal: Principal::Customer { id: c.id, organization_id: c.organization_id },
+            principal: Principal::Customer {
+                id: c.id,
+                organization_id: c.organization_id,
+            },
             agent: None,
             customer: Some(c),
             session,
@@ -188,19 +215,34 @@ async fn caller_for_owner(
 }
 
 /// Resolves `Authorization: Bearer <token>` into an agent caller.
-pub async fn caller_from_bearer(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<Caller>> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+pub async fn caller_from_bearer(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<Option<Caller>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .ok_or_else(ApiError::unauthenticated)?;
     let hash = keyed_hash(&state.token_key, token);
-    let agent = state.store.find_agent_by_token(&hash).await?.filter(|a| a.active);
+    let agent = state
+        .store
+        .find_agent_by_token(&hash)
+        .await?
+        .filter(|a| a.active);
     let agent = agent.ok_or_else(ApiError::unauthenticated)?;
     Ok(Some(Caller {
-        principal: Principal::Agent { id: agent.id, role: agent.role },
+        principal: Principal::Agent {
+            id: agent.id,
+            role: agent.role,
+        },
         agent: Some(agent),
         customer: None,
         session: None,
@@ -211,7 +253,10 @@ pub async fn caller_from_bearer(state: &AppState, headers: &HeaderMap) -> ApiRes
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(c) = caller_from_bearer(state, &parts.headers).await? {
             return Ok(c);
         }
@@ -220,10 +265,16 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(ApiError::unauthenticated)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
-            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
             let expected = caller.session.as_ref().map(|s| s.csrf_token.as_str());
             if sent.is_none() || sent != expected {
-                return Err(ApiError::new(ErrorCode::CsrfFailed, "missing or wrong X-CSRF-Token"));
+                return Err(ApiError::new(
+                    ErrorCode::CsrfFailed,
+                    "missing or wrong X-CSRF-Token",
+                ));
             }
         }
         Ok(caller)
@@ -232,7 +283,11 @@ impl FromRequestParts<AppState> for Caller {
 
 /// Constant-time comparison for CSRF tokens submitted in forms.
 pub fn tokens_match(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -250,14 +305,19 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; kefu_session=xyz; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; kefu_session=xyz; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("xyz"));
         assert_eq!(cookie(&h, "c"), None);
     }
 
     #[test]
     fn passwords_verify_only_with_the_right_password() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let h = hash_password_blocking("correct horse").unwrap();
         assert!(rt.block_on(verify_password(h.clone(), "correct horse".into())));
         assert!(!rt.block_on(verify_password(h, "wrong horse".into())));

@@ -79,7 +79,9 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden | ErrorCode::CsrfFailed => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::IllegalTransition | ErrorCode::TicketClosed => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::IllegalTransition | ErrorCode::TicketClosed => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -97,7 +99,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into() }
+        ApiError {
+            code,
+            message: message.into(),
+        }
     }
     pub fn not_found(what: &str) -> Self {
         ApiError::new(ErrorCode::NotFound, format!("{what} not found"))
@@ -106,7 +111,10 @@ impl ApiError {
         ApiError::new(ErrorCode::Forbidden, "your role does not allow this")
     }
     pub fn unauthenticated() -> Self {
-        ApiError::new(ErrorCode::Unauthenticated, "sign in or send a valid bearer token")
+        ApiError::new(
+            ErrorCode::Unauthenticated,
+            "sign in or send a valid bearer token",
+        )
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         ApiError::new(ErrorCode::InvalidInput, message)
@@ -134,7 +142,9 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidReference(what) => {
                 ApiError::new(ErrorCode::InvalidInput, format!("{what} does not exist"))
             }
-            StoreError::Conflict(what) => ApiError::new(ErrorCode::Conflict, format!("{what} already exists")),
+            StoreError::Conflict(what) => {
+                ApiError::new(ErrorCode::Conflict, format!("{what} already exists"))
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::internal()
@@ -151,9 +161,10 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
                 ErrorCode::UnsupportedMediaType,
                 "expected Content-Type: application/json",
             ),
-            J::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(ErrorCode::PayloadTooLarge, "request body is larger than the limit")
-            }
+            J::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "request body is larger than the limit",
+            ),
             J::JsonDataError(e) => ApiError::new(ErrorCode::InvalidInput, e.body_text()),
             other => ApiError::new(ErrorCode::MalformedJson, other.body_text()),
         }

@@ -56,6 +56,9 @@ mod tests {
 
     #[test]
     fn text_is_escaped_with_line_breaks_kept() {
-        assert_eq!(text_to_html("a<b>\nc\n\nd"), "<p>a&lt;b&gt;<br>c</p><p>d</p>");
+        assert_eq!(
+            text_to_html("a<b>\nc\n\nd"),
+            "<p>a&lt;b&gt;<br>c</p><p>d</p>"
+        );
     }
 }

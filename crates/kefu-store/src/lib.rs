@@ -51,7 +51,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-/// The storage contract. Both engines pass the same contract tests (`tests/contract.rs`).
+/// The storage contract. Both engines pass the same contract tests (`tests/contract/`).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     fn engine(&self) -> &'static str;
@@ -145,6 +145,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_messages(&self, ticket: TicketId, include_internal: bool)
     -> Result<Vec<Message>>;
     async fn list_events(&self, ticket: TicketId) -> Result<Vec<Event>>;
+    /// One message by id (any ticket; callers check visibility).
+    async fn get_message(&self, id: MessageId) -> Result<Option<Message>>;
     /// Attachment metadata and bytes.
     async fn get_attachment(&self, id: AttachmentId) -> Result<Option<(Attachment, Vec<u8>)>>;
 }

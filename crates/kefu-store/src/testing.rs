@@ -4,6 +4,9 @@
 //! The engine comes from `KEFU_TEST_DB` (`sqlite`, the default, or `postgres`); Postgres
 //! is reached at `KEFU_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 //!
+//! On Postgres each test database is copied from a migrated template database
+//! (`kefu_test_template_<checksum of the migrations>`), which is built once and kept.
+//!
 //! Never does: skip silently. If Postgres is requested and unreachable, it panics.
 
 use crate::Store;
@@ -101,6 +104,67 @@ async fn fresh_sqlite() -> TestDb {
     }
 }
 
+/// Runs `sql` (built only from our own identifiers, never user input) on the admin database.
+async fn admin_exec(admin: &mut sqlx::PgConnection, sql: String) -> Result<(), sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(admin)
+        .await
+        .map(|_| ())
+}
+
+/// A migrated template database named after the migrations' checksums, built once per
+/// schema (and shared across test processes), so each test database is a cheap copy
+/// instead of a fresh migration run.
+async fn postgres_template(admin: &mut sqlx::PgConnection, admin_url: &str) -> String {
+    use sha2::{Digest, Sha256};
+    use sqlx::Connection;
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let mut h = Sha256::new();
+            for m in crate::sql::postgres_migrator().iter() {
+                h.update(m.version.to_le_bytes());
+                h.update(&m.checksum);
+            }
+            let name = format!("kefu_test_template_{}", &hex::encode(h.finalize())[..16]);
+            let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(&name)
+                .fetch_optional(&mut *admin)
+                .await
+                .unwrap_or_else(|e| panic!("looking up {name}: {e}"))
+                .is_some();
+            if exists {
+                return name;
+            }
+            // Build under a private name, then rename: a concurrent builder loses the rename
+            // and drops its copy; nobody ever copies a half-migrated template.
+            let building = unique_name();
+            admin_exec(admin, format!("CREATE DATABASE {building}"))
+                .await
+                .unwrap_or_else(|e| panic!("creating {building}: {e}"));
+            let mut conn = sqlx::PgConnection::connect(&with_database(admin_url, &building))
+                .await
+                .unwrap_or_else(|e| panic!("connecting to {building}: {e}"));
+            crate::sql::postgres_migrator()
+                .run(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("migrating {building}: {e}"));
+            let _ = conn.close().await;
+            let renamed =
+                admin_exec(admin, format!("ALTER DATABASE {building} RENAME TO {name}")).await;
+            if renamed.is_err() {
+                let _ = admin_exec(
+                    admin,
+                    format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+                )
+                .await;
+            }
+            name
+        })
+        .await
+        .clone()
+}
+
 async fn fresh_postgres() -> TestDb {
     use sqlx::Connection;
     let admin_url =
@@ -111,14 +175,16 @@ async fn fresh_postgres() -> TestDb {
         .unwrap_or_else(|e| {
             panic!(
                 "KEFU_TEST_DB=postgres but PostgreSQL is unreachable at {admin_url} ({e}). \
-             Start it or set KEFU_TEST_POSTGRES_URL."
+                 Start it or set KEFU_TEST_POSTGRES_URL."
             )
         });
-    // `name` is ours (letters, digits, underscores), never user input.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|e| panic!("creating test database {name}: {e}"));
+    let template = postgres_template(&mut admin, &admin_url).await;
+    admin_exec(
+        &mut admin,
+        format!("CREATE DATABASE {name} TEMPLATE {template}"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("creating test database {name}: {e}"));
     let _ = admin.close().await;
     let url = with_database(&admin_url, &name);
     let store = crate::connect(&url)

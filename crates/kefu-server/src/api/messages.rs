@@ -7,7 +7,7 @@
 use crate::api::dto::{CreateMessageRequest, ErrorBody, EventDto, MessageDto};
 use crate::api::extract::{ApiJson, ApiPath, IdempotencyKeyHeader};
 use crate::api::idem;
-use crate::api::tickets::{customer_visibility, visible_ticket};
+use crate::api::tickets::visible_ticket;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{AppState, sanitize::sanitize_html};
@@ -19,9 +19,7 @@ use axum::{
 };
 use kefu_domain::authz::{Permission, Principal};
 use kefu_domain::*;
-use kefu_store::{
-    Attachment, IdempotencyKey, MAX_ATTACHMENT_BYTES, NewAttachment, NewMessage, TicketFilter,
-};
+use kefu_store::{Attachment, IdempotencyKey, MAX_ATTACHMENT_BYTES, NewAttachment, NewMessage};
 
 /// At most this many files per message.
 const MAX_ATTACHMENTS: usize = 20;
@@ -264,33 +262,22 @@ pub async fn list_events(
 
 /// Whether a customer may download `att`: it belongs to a public message of a ticket they
 /// can see.
-// FIXME: the store has no message → ticket lookup, so this scans the customer's visible
-// tickets (bounded to 2,000). Replace with one query once the store offers it.
 async fn customer_may_download(
     state: &AppState,
-    customer: CustomerId,
-    org: Option<OrganizationId>,
+    caller: &Caller,
     att: &Attachment,
 ) -> ApiResult<bool> {
-    let f = TicketFilter {
-        visible_to: Some(customer_visibility(state, customer, org).await?),
-        ..Default::default()
+    let Some(message) = state.store.get_message(att.message_id).await? else {
+        return Ok(false);
     };
-    let mut cursor: Option<String> = None;
-    for _ in 0..20 {
-        let page = state.store.list_tickets(&f, cursor.as_deref(), 100).await?;
-        for t in &page.items {
-            let messages = state.store.list_messages(t.id, false).await?;
-            if messages.iter().any(|m| m.id == att.message_id) {
-                return Ok(messages.iter().any(|m| m.id == att.message_id && m.public));
-            }
-        }
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
+    if !message.public {
+        return Ok(false);
     }
-    Ok(false)
+    match visible_ticket(state, caller, message.ticket_id.0).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.code == ErrorCode::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
@@ -335,11 +322,8 @@ pub async fn download_attachment(
         .ok_or_else(not_found)?;
     match caller.principal {
         Principal::Agent { .. } => caller.require(Permission::ReadWorkspace)?,
-        Principal::Customer {
-            id,
-            organization_id,
-        } => {
-            if !customer_may_download(&state, id, organization_id, &att).await? {
+        Principal::Customer { .. } => {
+            if !customer_may_download(&state, &caller, &att).await? {
                 return Err(not_found());
             }
         }

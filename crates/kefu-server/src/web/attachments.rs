@@ -1,9 +1,8 @@
 //! Attachment downloads for signed-in users (`GET /attachments/{id}`).
 //!
 //! Agents may download any attachment. Customers only those of public messages on a
-//! ticket they can see; the link names the ticket (`?ticket=`), and the attachment must
-//! belong to one of that ticket's public messages. Anything else is a 404, so ids reveal
-//! nothing. Files are always served as downloads (`Content-Disposition: attachment`,
+//! ticket they can see (the attachment's message must be public). Anything else is a 404,
+//! so ids reveal nothing. Files are always served as downloads (`Content-Disposition: attachment`,
 //! `nosniff`, a sandboxing CSP), never rendered inline.
 
 use super::{
@@ -14,22 +13,20 @@ use super::{
 };
 use crate::AppState;
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderValue, Uri, header},
     response::{IntoResponse, Response},
 };
-use kefu_domain::{AttachmentId, TicketId, authz::Principal};
-use std::collections::HashMap;
+use kefu_domain::{AttachmentId, authz::Principal};
 
-/// `GET /attachments/{id}?ticket={ticket}`: agents may download any attachment;
-/// customers only attachments of public messages on a ticket they can see (the
-/// `ticket` parameter names it). Always served as a download, never rendered inline.
+/// `GET /attachments/{id}`: agents may download any attachment; customers only
+/// attachments of public messages on a ticket they can see. Always served as a download,
+/// never rendered inline.
 pub async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
     uri: Uri,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
 ) -> WebResult {
     let Some(caller) = &ctx.caller else {
         let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -44,20 +41,18 @@ pub async fn download(
     };
     if let Principal::Customer { .. } = caller.principal {
         let customer = caller.customer.as_ref().ok_or_else(WebError::not_found)?;
-        let ticket_id = TicketId(parse_id(q.get("ticket").map(String::as_str).unwrap_or(""))?);
+        let message = state
+            .store
+            .get_message(att.message_id)
+            .await?
+            .filter(|m| m.public)
+            .ok_or_else(WebError::not_found)?;
         let ticket = state
             .store
-            .get_ticket(ticket_id)
+            .get_ticket(message.ticket_id)
             .await?
             .ok_or_else(WebError::not_found)?;
         if !customer_may_see(&state, customer, &ticket).await? {
-            return Err(WebError::not_found());
-        }
-        let public = state.store.list_messages(ticket_id, false).await?;
-        let listed = public
-            .iter()
-            .any(|m| m.public && m.attachments.iter().any(|x| x.id == att.id));
-        if !listed {
             return Err(WebError::not_found());
         }
     }

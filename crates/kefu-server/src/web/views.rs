@@ -196,7 +196,7 @@ pub fn message_view(tr: Tr, m: &Message, names: &Names, now: Timestamp) -> Messa
             .attachments
             .iter()
             .map(|a| AttachmentView {
-                href: format!("/attachments/{}?ticket={}", a.id, m.ticket_id),
+                href: format!("/attachments/{}", a.id),
                 filename: a.filename.clone(),
                 size: human_size(a.size),
             })

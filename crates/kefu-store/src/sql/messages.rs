@@ -1,7 +1,7 @@
 //! SQL for what hangs off a ticket: messages, their attachments (content-addressed
 //! blobs, stored once per distinct content) and the append-only event log.
 //!
-//! [`messages_impl!`] expands to inherent methods of one engine's store; writes here take
+//! `messages_impl!` expands to inherent methods of one engine's store; writes here take
 //! the caller's transaction and never commit it themselves.
 
 macro_rules! messages_impl {

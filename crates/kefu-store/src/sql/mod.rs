@@ -4,9 +4,9 @@
 //! embedded migrations, and the one body of SQL both engines share.
 //!
 //! The SQL is written once with `$1, $2…` placeholders (sqlx-sqlite accepts them) and
-//! instantiated per engine by [`impl_store!`]. Dialect differences are the literals passed
-//! to that macro (ticket-number allocation, row locking) plus [`SqliteStore::begin_write`] /
-//! [`PgStore::begin_write`]; there are no engine branches inside the SQL bodies.
+//! instantiated per engine by `impl_store!`. Dialect differences are the literals passed
+//! to that macro (ticket-number allocation, row locking) plus `SqliteStore::begin_write` /
+//! `PgStore::begin_write`; there are no engine branches inside the SQL bodies.
 //!
 //! Invariant: on SQLite every write goes through the writer pool (one connection,
 //! `BEGIN IMMEDIATE`), so writers queue in-process instead of failing with `SQLITE_BUSY`;
@@ -340,6 +340,10 @@ macro_rules! impl_store {
                 id: AttachmentId,
             ) -> Result<Option<(Attachment, Vec<u8>)>> {
                 self.get_attachment_(id).await
+            }
+            async fn get_message(&self, id: MessageId) -> Result<Option<Message>> {
+                let mut c = self.reader().acquire().await?;
+                Self::load_message(&mut c, id.0).await
             }
         }
     };

@@ -1,7 +1,7 @@
 //! SQL for settings, organizations, and customers with their identities and portal
 //! credentials.
 //!
-//! [`people_impl!`] expands to inherent methods of one engine's store (suffixed `_`); the
+//! `people_impl!` expands to inherent methods of one engine's store (suffixed `_`); the
 //! `Store` impl in `mod.rs` delegates to them. Organizations are listed by name, then id;
 //! customers by id.
 

@@ -1,7 +1,7 @@
 //! SQL for the workspace's staff and their credentials: teams, agents (with their team
 //! memberships), API tokens and web sessions.
 //!
-//! [`staff_impl!`] expands to inherent methods of one engine's store (suffixed `_`); the
+//! `staff_impl!` expands to inherent methods of one engine's store (suffixed `_`); the
 //! `Store` impl in `mod.rs` delegates to them. Teams and agents are listed by name, then id.
 
 macro_rules! staff_impl {

@@ -1,7 +1,7 @@
 //! SQL for the ticket aggregate's transactions: creating a ticket (requester resolution,
 //! ticket numbers, idempotency keys), patching it, adding messages, and listing/counting.
 //!
-//! [`tickets_impl!`] expands to inherent methods of one engine's store (suffixed `_`);
+//! `tickets_impl!` expands to inherent methods of one engine's store (suffixed `_`);
 //! the `Store` impl in `mod.rs` delegates to them. Message, attachment and event rows are
 //! written through the helpers of `messages.rs`.
 //!

@@ -9,6 +9,7 @@
 //!
 //! Never does: anything but create data through the public store interface.
 
+mod conversation;
 mod load;
 mod people;
 mod plan;
