@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod error;
+mod idempotency;
 pub mod sanitize;
 pub mod web;
 

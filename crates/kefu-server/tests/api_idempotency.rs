@@ -106,6 +106,19 @@ async fn a_retried_customer_create_returns_the_first_customer_and_a_reused_key_i
     post_with_key(&api, "/api/v1/customers", "cust-1", &different)
         .await
         .assert_error(422, "invalid_input");
+    // A key is one request: it cannot create another kind of resource either.
+    let ticket = json!({"subject": "S", "body": "b", "requester": {"email": "chen@example.com"}});
+    post_with_key(&api, "/api/v1/tickets", "cust-1", &ticket)
+        .await
+        .assert_error(422, "invalid_input");
+    assert_eq!(
+        api.get("/api/v1/customers?q=example.com").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "the refused requests created nothing"
+    );
     // Without a key, a duplicate email is a conflict rather than a second customer.
     api.post("/api/v1/customers", &body)
         .await
@@ -148,16 +161,15 @@ async fn concurrent_requests_with_one_key_create_one_resource() {
     assert_eq!(a.body["id"], b.body["id"]);
 
     let customer = json!({"name": "Race", "email": "race-customer@example.com"});
-    let (a, b) = tokio::join!(
+    let (a, b, c) = tokio::join!(
+        post_with_key(&api, "/api/v1/customers", "race-2", &customer),
         post_with_key(&api, "/api/v1/customers", "race-2", &customer),
         post_with_key(&api, "/api/v1/customers", "race-2", &customer)
     );
-    assert_eq!(
-        (a.status, b.status),
-        (StatusCode::CREATED, StatusCode::CREATED),
-        "{} {}",
-        a.text,
-        b.text
-    );
-    assert_eq!(a.body["id"], b.body["id"]);
+    for r in [&a, &b, &c] {
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.body["id"], a.body["id"]);
+    }
+    let found = api.get("/api/v1/customers?q=race-customer").await;
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1);
 }

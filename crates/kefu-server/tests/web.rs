@@ -460,3 +460,41 @@ async fn saving_properties_changes_only_what_the_agent_changed_and_history_reads
     let search = web.get("/agent/customers?q=prop%40example").await;
     assert!(search.text.contains("class=\"customer-row\""));
 }
+
+#[tokio::test]
+async fn a_double_submitted_portal_form_creates_one_ticket_and_an_edited_resubmit_is_refused() {
+    let app = spawn_app().await;
+    app.customer("Zhao", "zhao@example.com", None).await;
+    let web = Browser::new(&app);
+    web.login("zhao@example.com", PASSWORD).await;
+    let form = web.get("/portal/new").await;
+    let csrf = form.csrf();
+    let idem = between(&form.text, "name=\"idem\" value=\"", "\"").expect("one-time key");
+    let submit = |subject| {
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("idem", idem),
+            ("subject", subject),
+            ("body", "The invoice is wrong."),
+        ];
+        let web = &web;
+        async move { web.post_form("/portal/new", &fields).await }
+    };
+    let first = submit("Invoice").await;
+    assert_eq!(first.status, 303, "{}", first.text);
+    let again = submit("Invoice").await;
+    assert_eq!(again.status, 303, "{}", again.text);
+    assert_eq!(again.location(), first.location(), "the first ticket again");
+
+    let edited = submit("Invoice, edited after sending").await;
+    assert_eq!(edited.status, 422, "{}", edited.text);
+    assert!(edited.text.contains("id=\"portal-new-form\""));
+    let fresh = between(&edited.text, "name=\"idem\" value=\"", "\"").unwrap();
+    assert_ne!(fresh, idem, "the form comes back with a new key");
+    let count = app
+        .store
+        .count_tickets(&kefu_store::TicketFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}

@@ -77,7 +77,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Organization>>;
 
     // customers
-    async fn create_customer(&self, c: &NewCustomer) -> Result<Customer>;
+    /// Creates a customer with its identities. With an idempotency key (resource kind
+    /// `customer`), a repeated call returns the first customer, also when the calls race.
+    async fn create_customer(
+        &self,
+        c: &NewCustomer,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<Customer>;
     async fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>>;
     async fn customers_by_ids(&self, ids: &[CustomerId]) -> Result<Vec<Customer>>;
     async fn find_customer_by_email(&self, email: &Email) -> Result<Option<Customer>>;
@@ -117,7 +123,8 @@ pub trait Store: Send + Sync + 'static {
 
     // tickets
     /// Creates a ticket with its first message, finding or creating the requester, in one
-    /// transaction. With an idempotency key, a repeated call returns the first ticket.
+    /// transaction. With an idempotency key, a repeated call returns the first ticket
+    /// (see [`IdempotencyKey`] for reuse with a different request).
     async fn create_ticket(&self, t: &NewTicket) -> Result<Ticket>;
     async fn get_ticket(&self, id: TicketId) -> Result<Option<Ticket>>;
     async fn get_ticket_by_number(&self, number: i64) -> Result<Option<Ticket>>;

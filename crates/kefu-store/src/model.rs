@@ -53,11 +53,20 @@ pub enum RequesterRef {
     ByEmail { email: Email, name: Option<String> },
 }
 
-/// A scope (who asked, e.g. `agent:3`) plus the client's `Idempotency-Key`.
+/// A scope (who asked, e.g. `agent:3`) plus the client's `Idempotency-Key`, and a
+/// fingerprint of the request it was sent with.
+///
+/// A create that finds its key already used returns what the earlier request created if
+/// that request had the same resource kind and fingerprint, and otherwise fails with
+/// `DomainError::Invalid { field: "Idempotency-Key", .. }`. The key is taken only when
+/// the create commits, so a request that failed can be corrected and retried with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey {
     pub scope: String,
     pub key: String,
+    /// Opaque to the store, compared for equality only: callers pick what makes two
+    /// requests "the same" (e.g. a hex SHA-256 of the normalised request).
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,11 +6,10 @@
 
 use crate::api::dto::{CreateMessageRequest, ErrorBody, EventDto, MessageDto};
 use crate::api::extract::{ApiJson, ApiPath, IdempotencyKeyHeader};
-use crate::api::idem;
 use crate::api::tickets::visible_ticket;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::{AppState, sanitize::sanitize_html};
+use crate::{AppState, idempotency, sanitize::sanitize_html};
 use axum::{
     Json,
     extract::{FromRequest, Multipart, Request, State, multipart::MultipartError},
@@ -19,7 +18,7 @@ use axum::{
 };
 use kefu_domain::authz::{Permission, Principal};
 use kefu_domain::*;
-use kefu_store::{Attachment, IdempotencyKey, MAX_ATTACHMENT_BYTES, NewAttachment, NewMessage};
+use kefu_store::{Attachment, MAX_ATTACHMENT_BYTES, NewAttachment, NewMessage};
 
 /// At most this many files per message.
 const MAX_ATTACHMENTS: usize = 20;
@@ -196,48 +195,23 @@ pub async fn create_message(
         }
     }
     let body_text = parse_body(&input.req.body)?;
-    let new = NewMessage {
+    let mut new = NewMessage {
         author: caller.actor(),
         public,
         body_text,
         body_html: input.req.body_html.as_deref().map(sanitize_html),
         attachments: input.attachments,
         status_after,
-        idempotency: key.map(|key| IdempotencyKey {
-            scope: caller.scope(),
-            key,
-        }),
+        idempotency: None,
     };
-    let fingerprint = message_fingerprint(id, &new);
-    if let Some(k) = &new.idempotency {
-        idem::check_reuse(&state, "message", &k.scope, &k.key, &fingerprint).await?;
-    }
+    let ticket = TicketId(id);
+    new.idempotency = key.map(|key| idempotency::message_key(caller.scope(), key, ticket, &new));
     let (_, message) = state
         .store
-        .add_message(TicketId(id), &new)
+        .add_message(ticket, &new)
         .await?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
-    if let Some(k) = &new.idempotency {
-        idem::remember(&state, "message", &k.scope, &k.key, &fingerprint).await?;
-    }
     Ok((StatusCode::CREATED, Json(MessageDto::from(&message))))
-}
-
-/// What makes two message requests "the same" for `Idempotency-Key` purposes.
-fn message_fingerprint(ticket: i64, m: &NewMessage) -> String {
-    let head = format!(
-        "{ticket} {} {:?} {:?}",
-        m.public, m.status_after, m.body_html
-    );
-    let mut parts: Vec<&[u8]> = vec![head.as_bytes(), m.body_text.as_bytes()];
-    for a in &m.attachments {
-        parts.extend([
-            a.filename.as_bytes(),
-            a.content_type.as_bytes(),
-            a.data.as_slice(),
-        ]);
-    }
-    idem::fingerprint(parts)
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "messages",

@@ -9,13 +9,13 @@
 //! Code map: `tickets` (tickets), `messages` (messages, attachments, events), `people`
 //! (customers, organizations), `staff` (agents, teams, me), `ops` (health, metrics),
 //! `docs` (OpenAPI JSON and HTML), `dto`/`dto_people` (wire types), `extract`
-//! (extractors), `idem` (idempotency for customers).
+//! (extractors). `Idempotency-Key` is kept by the store, per caller scope, with a
+//! fingerprint of the request (`crate::idempotency`).
 
 pub mod docs;
 pub mod dto;
 pub mod dto_people;
 pub mod extract;
-mod idem;
 pub mod messages;
 pub mod ops;
 pub mod people;
@@ -39,7 +39,9 @@ use utoipa::{
         description = "Helpdesk REST API. Authenticate with `Authorization: Bearer <token>` (agents) \
             or a session cookie (writes then need `X-CSRF-Token`). Errors are always \
             `{\"error\": {\"code\", \"message\"}}`. Lists are cursor-paginated: pass `next_cursor` \
-            back as `cursor`. Creates accept an `Idempotency-Key` header."
+            back as `cursor`. Creates accept an `Idempotency-Key` header: a retry with the same \
+            key and request returns the first result; the same key with a different request is \
+            `422 invalid_input`."
     ),
     paths(
         tickets::create_ticket, tickets::list_tickets, tickets::get_ticket, tickets::patch_ticket,

@@ -4,13 +4,13 @@
 //! admins manage organizations. Customers (portal sessions) get 403 on all of these: they
 //! see themselves through `/api/v1/me`.
 
-use crate::AppState;
 use crate::api::dto::{CustomerPage, ErrorBody, OrganizationPage, TicketPage};
 use crate::api::dto_people::*;
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKeyHeader, page_limit};
-use crate::api::{idem, tickets::list_visible};
+use crate::api::tickets::list_visible;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::{AppState, idempotency};
 use axum::{Json, extract::State, http::StatusCode};
 use kefu_domain::authz::Permission;
 use kefu_domain::*;
@@ -127,21 +127,8 @@ pub async fn create_customer(
             .transpose()?
             .unwrap_or_else(|| "UTC".into()),
     };
-    let result_key = match key {
-        None => None,
-        Some(key) => match idem::claim(&state, &caller.scope(), &key, &format!("{new:?}")).await? {
-            idem::Claim::Replay(id) => {
-                let c = customer_or_404(&state, id.0).await?;
-                return Ok((StatusCode::CREATED, Json(CustomerDto::from(&c))));
-            }
-            idem::Claim::Fresh { result_key } => Some(result_key),
-        },
-    };
-    let created = state.store.create_customer(&new).await;
-    if let Some(k) = result_key {
-        idem::record(&state, &k, created.as_ref().ok().map(|c| c.id)).await?;
-    }
-    let customer = created?;
+    let key = key.map(|key| idempotency::customer_key(caller.scope(), key, &new));
+    let customer = state.store.create_customer(&new, key.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(CustomerDto::from(&customer))))
 }
 

@@ -7,14 +7,13 @@
 
 use crate::api::dto::{CreateTicketRequest, ErrorBody, PatchTicketRequest, TicketDto, TicketPage};
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKeyHeader, page_limit};
-use crate::api::idem;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::{AppState, sanitize::sanitize_html};
+use crate::{AppState, idempotency, sanitize::sanitize_html};
 use axum::{Json, extract::State, http::StatusCode};
 use kefu_domain::authz::{Permission, Principal, customer_can_see};
 use kefu_domain::*;
-use kefu_store::{AssigneeFilter, IdempotencyKey, NewTicket, RequesterRef, TicketFilter};
+use kefu_store::{AssigneeFilter, NewTicket, RequesterRef, TicketFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -174,7 +173,7 @@ pub async fn create_ticket(
             requester_of(&req)?
         }
     };
-    let new = NewTicket {
+    let mut new = NewTicket {
         draft,
         requester,
         actor: caller.actor(),
@@ -182,20 +181,11 @@ pub async fn create_ticket(
         body_text,
         body_html,
         attachments: Vec::new(),
-        idempotency: key.map(|key| IdempotencyKey {
-            scope: caller.scope(),
-            key,
-        }),
+        idempotency: None,
         follow_up_of: None,
     };
-    let fingerprint = idem::fingerprint([format!("{new:?}").as_bytes()]);
-    if let Some(k) = &new.idempotency {
-        idem::check_reuse(&state, "ticket", &k.scope, &k.key, &fingerprint).await?;
-    }
+    new.idempotency = key.map(|key| idempotency::ticket_key(caller.scope(), key, &new));
     let ticket = state.store.create_ticket(&new).await?;
-    if let Some(k) = &new.idempotency {
-        idem::remember(&state, "ticket", &k.scope, &k.key, &fingerprint).await?;
-    }
     Ok((StatusCode::CREATED, Json(TicketDto::from(&ticket))))
 }
 

@@ -308,7 +308,7 @@ pub async fn register(
         language: ctx.lang(),
         time_zone: "UTC".into(),
     };
-    let customer = match state.store.create_customer(&new).await {
+    let customer = match state.store.create_customer(&new, None).await {
         Ok(c) => c,
         Err(kefu_store::StoreError::Conflict(_)) => {
             return fail(

@@ -13,7 +13,7 @@ use super::{
     session::CustomerCtx,
     views::{MessageView, Names, TicketRow, message_view},
 };
-use crate::{AppState, auth};
+use crate::{AppState, auth, idempotency};
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
@@ -25,7 +25,7 @@ use kefu_domain::{
     Actor, Channel, Customer, Priority, Status, Subject, TicketDraft, TicketId, TicketType, Tier,
     Timestamp, authz::customer_can_see, parse_body,
 };
-use kefu_store::{IdempotencyKey, NewMessage, NewTicket, RequesterRef, TicketFilter};
+use kefu_store::{NewMessage, NewTicket, RequesterRef, TicketFilter};
 use std::collections::HashMap;
 
 /// Whether `customer` may see `ticket` (own request, or their organization's when the
@@ -143,8 +143,7 @@ pub async fn create(State(state): State<AppState>, c: CustomerCtx, form: FormDat
         Ok(b) => b,
         Err(e) => return invalid(domain_message(tr, &e)),
     };
-    let idem = form.get("idem");
-    let new = NewTicket {
+    let mut new = NewTicket {
         draft: TicketDraft {
             subject,
             priority: Priority::Normal,
@@ -162,9 +161,11 @@ pub async fn create(State(state): State<AppState>, c: CustomerCtx, form: FormDat
         body_text: body,
         body_html: None,
         attachments: form.files.clone(),
-        idempotency: idem_key(&c, idem),
+        idempotency: None,
         follow_up_of: None,
     };
+    new.idempotency = form_key(&c, form.get("idem"))
+        .map(|(scope, key)| idempotency::ticket_key(scope, key, &new));
     match state.store.create_ticket(&new).await {
         Ok(t) => Ok(Redirect::to(&format!("/portal/tickets/{}", t.id)).into_response()),
         Err(e) => match store_message(tr, &e) {
@@ -174,10 +175,14 @@ pub async fn create(State(state): State<AppState>, c: CustomerCtx, form: FormDat
     }
 }
 
-fn idem_key(c: &CustomerCtx, idem: &str) -> Option<IdempotencyKey> {
-    (!idem.is_empty()).then(|| IdempotencyKey {
-        scope: format!("web-customer:{}", c.customer.id),
-        key: idem.chars().take(100).collect(),
+/// The scope and one-time key of a submitted form (rendered with a fresh `idem` value, so
+/// a double submit creates one resource), if it has one.
+fn form_key(c: &CustomerCtx, idem: &str) -> Option<(String, String)> {
+    (!idem.is_empty()).then(|| {
+        (
+            format!("web-customer:{}", c.customer.id),
+            idem.chars().take(100).collect(),
+        )
     })
 }
 
@@ -311,15 +316,17 @@ pub async fn reply(
             .await;
         }
     };
-    let msg = NewMessage {
+    let mut msg = NewMessage {
         author: c.actor(),
         public: true,
         body_text: body,
         body_html: None,
         attachments: form.files.clone(),
         status_after: None,
-        idempotency: idem_key(&c, form.get("idem")),
+        idempotency: None,
     };
+    msg.idempotency = form_key(&c, form.get("idem"))
+        .map(|(scope, key)| idempotency::message_key(scope, key, t.id, &msg));
     match state.store.add_message(t.id, &msg).await {
         Ok(Some((_, m))) => {
             Ok(Redirect::to(&format!("/portal/tickets/{}#message-{}", t.id, m.id)).into_response())

@@ -15,7 +15,7 @@ use super::{
         message_view, priority_opts, status_opts, ticket_row, tier_opts, type_opts,
     },
 };
-use crate::{AppState, auth};
+use crate::{AppState, auth, idempotency};
 use askama::Template;
 use axum::{
     extract::{Path, State},
@@ -26,7 +26,7 @@ use kefu_domain::{
     Actor, AgentId, CustomerId, Priority, Status, TeamId, Ticket, TicketId, TicketPatch,
     TicketType, Tier, Timestamp, authz::Permission, parse_body, parse_tags,
 };
-use kefu_store::{IdempotencyKey, NewMessage, TicketFilter};
+use kefu_store::{NewMessage, TicketFilter};
 
 /// The values the properties form was rendered with.
 pub struct Orig {
@@ -294,19 +294,21 @@ pub async fn reply(
             Err(_) => return retry(hint(tr, "status"), t).await,
         },
     };
-    let idem = form.get("idem");
-    let msg = NewMessage {
+    let mut msg = NewMessage {
         author: a.actor(),
         public: !note,
         body_text: body,
         body_html: None,
         attachments: form.files.clone(),
         status_after,
-        idempotency: (!idem.is_empty()).then(|| IdempotencyKey {
-            scope: format!("web-agent:{}", a.agent.id),
-            key: idem.chars().take(100).collect(),
-        }),
+        idempotency: None,
     };
+    let idem = form.get("idem");
+    if !idem.is_empty() {
+        let scope = format!("web-agent:{}", a.agent.id);
+        let key = idem.chars().take(100).collect();
+        msg.idempotency = Some(idempotency::message_key(scope, key, t.id, &msg));
+    }
     match state.store.add_message(t.id, &msg).await {
         Ok(Some((_, m))) => {
             Ok(Redirect::to(&format!("/agent/tickets/{}#message-{}", t.id, m.id)).into_response())

@@ -165,7 +165,7 @@ impl TestApp {
         };
         let c = self
             .store
-            .create_customer(&new)
+            .create_customer(&new, None)
             .await
             .expect("customer created");
         self.store

@@ -168,11 +168,13 @@ CREATE TABLE events (
 );
 CREATE INDEX events_ticket ON events (ticket_id, id);
 
--- One row per (scope, key): the resource a client's Idempotency-Key created.
+-- One row per (scope, key): the resource a client's Idempotency-Key created, and the
+-- fingerprint of the request that created it (a retry must match it).
 CREATE TABLE idempotency_keys (
     scope         TEXT NOT NULL,
     key           TEXT NOT NULL,
     resource_kind TEXT NOT NULL,
+    request_hash  TEXT NOT NULL,
     resource_id   INTEGER NOT NULL,
     created_at    INTEGER NOT NULL,
     PRIMARY KEY (scope, key)

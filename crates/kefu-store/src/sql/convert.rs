@@ -32,6 +32,16 @@ pub(crate) fn corrupt(msg: impl Into<String>) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(msg.into().into()))
 }
 
+/// An `Idempotency-Key` sent again with a different request (another kind of resource,
+/// another fingerprint, another ticket): the caller's mistake, not a conflict to retry.
+pub(crate) fn key_reused() -> StoreError {
+    DomainError::invalid(
+        "Idempotency-Key",
+        "was already used for a different request",
+    )
+    .into()
+}
+
 /// Parses a stored enum spelling; a failure means corruption, not bad input.
 pub(crate) fn stored<T>(r: std::result::Result<T, DomainError>) -> Result<T> {
     r.map_err(|e| corrupt(format!("stored value: {e}")))

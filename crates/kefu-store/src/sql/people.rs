@@ -43,18 +43,21 @@ macro_rules! people_impl {
             }
 
             async fn init_setting_(&self, key: &str, value: &str) -> Result<String> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
                     .bind(key)
                     .bind(value)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?;
-                let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(self.writer()).await?;
+                let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(row.try_get("value")?)
             }
 
             // ---- organizations ----
 
             async fn create_organization_(&self, org: &NewOrganization) -> Result<Organization> {
+                let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
                     "INSERT INTO organizations (name, domains, segment, shares_tickets, created_at) \
                      VALUES ($1, $2, $3, $4, $5) RETURNING id, name, domains, segment, shares_tickets, created_at",
@@ -64,8 +67,9 @@ macro_rules! people_impl {
                 .bind(org.segment.as_str())
                 .bind(org.shares_tickets)
                 .bind(us(now()))
-                .fetch_one(self.writer())
+                .fetch_one(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Self::org_from_row(&row)
             }
 
@@ -89,6 +93,7 @@ macro_rules! people_impl {
             }
 
             async fn update_organization_(&self, id: OrganizationId, org: &NewOrganization) -> Result<Option<Organization>> {
+                let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
                     "UPDATE organizations SET name = $2, domains = $3, segment = $4, shares_tickets = $5 \
                      WHERE id = $1 RETURNING id, name, domains, segment, shares_tickets, created_at",
@@ -98,8 +103,9 @@ macro_rules! people_impl {
                 .bind(words_to_db(&org.domains))
                 .bind(org.segment.as_str())
                 .bind(org.shares_tickets)
-                .fetch_optional(self.writer())
+                .fetch_optional(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 row.map(|r| Self::org_from_row(&r)).transpose()
             }
 
@@ -213,9 +219,18 @@ macro_rules! people_impl {
                 Ok(id)
             }
 
-            async fn create_customer_(&self, nc: &NewCustomer) -> Result<Customer> {
+            async fn create_customer_(&self, nc: &NewCustomer, idempotency: Option<&IdempotencyKey>) -> Result<Customer> {
                 let mut tx = self.begin_write().await?;
+                if let Some(k) = idempotency {
+                    if let Some(id) = Self::reserve_key(&mut tx, k, "customer").await? {
+                        let customer = Self::load_customer(&mut tx, id).await?;
+                        return customer.ok_or_else(|| corrupt("idempotency key names a missing customer"));
+                    }
+                }
                 let id = Self::insert_customer(&mut tx, nc).await?;
+                if let Some(k) = idempotency {
+                    Self::record_key(&mut tx, k, id).await?;
+                }
                 let customer = Self::load_customer(&mut tx, id).await?.ok_or_else(|| corrupt("customer vanished"))?;
                 tx.commit().await?;
                 Ok(customer)
@@ -307,6 +322,7 @@ macro_rules! people_impl {
             }
 
             async fn set_customer_password_(&self, id: CustomerId, password_hash: &str) -> Result<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO customer_credentials (customer_id, password_hash, updated_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (customer_id) DO UPDATE SET password_hash = excluded.password_hash, \
@@ -315,9 +331,10 @@ macro_rules! people_impl {
                 .bind(id.0)
                 .bind(password_hash)
                 .bind(us(now()))
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await
                 .map_err(reference_is("customer"))?;
+                tx.commit().await?;
                 Ok(())
             }
 

@@ -31,6 +31,7 @@ macro_rules! staff_impl {
             }
 
             async fn create_team_(&self, name: &str, description: &str) -> Result<Team> {
+                let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
                     "INSERT INTO teams (name, description, created_at) VALUES ($1, $2, $3) \
                      RETURNING id, name, description, created_at",
@@ -38,9 +39,10 @@ macro_rules! staff_impl {
                 .bind(name)
                 .bind(description)
                 .bind(us(now()))
-                .fetch_one(self.writer())
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(unique_is("team name"))?;
+                tx.commit().await?;
                 Self::team_from_row(&row)
             }
 
@@ -68,6 +70,7 @@ macro_rules! staff_impl {
             }
 
             async fn update_team_(&self, id: TeamId, name: &str, description: &str) -> Result<Option<Team>> {
+                let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
                     "UPDATE teams SET name = $2, description = $3 WHERE id = $1 \
                      RETURNING id, name, description, created_at",
@@ -75,9 +78,10 @@ macro_rules! staff_impl {
                 .bind(id.0)
                 .bind(name)
                 .bind(description)
-                .fetch_optional(self.writer())
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(unique_is("team name"))?;
+                tx.commit().await?;
                 row.map(|r| Self::team_from_row(&r)).transpose()
             }
 
@@ -213,6 +217,7 @@ macro_rules! staff_impl {
             // ---- API tokens and sessions ----
 
             async fn create_api_token_(&self, agent: AgentId, name: &str, token_hash: &str) -> Result<i64> {
+                let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
                     "INSERT INTO api_tokens (agent_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
                 )
@@ -220,9 +225,10 @@ macro_rules! staff_impl {
                 .bind(name)
                 .bind(token_hash)
                 .bind(us(now()))
-                .fetch_one(self.writer())
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(constraint_is("api token", "agent"))?;
+                tx.commit().await?;
                 Ok(row.try_get("id")?)
             }
 
@@ -240,6 +246,7 @@ macro_rules! staff_impl {
             }
 
             async fn create_session_(&self, s: &Session) -> Result<()> {
+                let mut tx = self.begin_write().await?;
                 let (agent, customer) = match s.owner {
                     SessionOwner::Agent(a) => (Some(a.0), None),
                     SessionOwner::Customer(c) => (None, Some(c.0)),
@@ -254,9 +261,10 @@ macro_rules! staff_impl {
                 .bind(&s.csrf_token)
                 .bind(us(s.created_at))
                 .bind(us(s.expires_at))
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await
                 .map_err(constraint_is("session", "session owner"))?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -287,7 +295,9 @@ macro_rules! staff_impl {
             }
 
             async fn delete_session_(&self, token_hash: &str) -> Result<()> {
-                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(self.writer()).await?;
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
         }

@@ -7,8 +7,9 @@
 //!
 //! Invariant: a ticket row changes only inside a write transaction that first loads it
 //! (locked on PostgreSQL), asks `kefu_domain` for the new row and its changes, then writes
-//! both. Idempotency keys are reserved at the start of that transaction, so a concurrent
-//! request with the same key waits for the first and then returns what it created.
+//! both. Idempotency keys are reserved at the start of that transaction (see
+//! `idempotency.rs`), so a concurrent request with the same key waits for the first and
+//! then returns what it created.
 
 macro_rules! tickets_impl {
     ($store:ident, $db:ty, $next_number:literal, $for_update:literal) => {
@@ -63,47 +64,6 @@ macro_rules! tickets_impl {
             ) -> Result<()> {
                 let n: i64 = sqlx::query(sql).bind(id).fetch_one(&mut *c).await?.try_get(0)?;
                 if n == 0 { Err(StoreError::InvalidReference(what)) } else { Ok(()) }
-            }
-
-            /// Reserves `(scope, key)` for a new resource of `kind`. Returns the id of the
-            /// resource an earlier request created with this key, if there is one.
-            async fn reserve_key(
-                c: &mut <$db as sqlx::Database>::Connection,
-                k: &IdempotencyKey,
-                kind: &'static str,
-            ) -> Result<Option<i64>> {
-                let res = sqlx::query(
-                    "INSERT INTO idempotency_keys (scope, key, resource_kind, resource_id, created_at) \
-                     VALUES ($1, $2, $3, 0, $4) ON CONFLICT (scope, key) DO NOTHING",
-                )
-                .bind(&k.scope)
-                .bind(&k.key)
-                .bind(kind)
-                .bind(us(now()))
-                .execute(&mut *c)
-                .await?;
-                if res.rows_affected() == 1 {
-                    return Ok(None);
-                }
-                let row = sqlx::query("SELECT resource_kind, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2")
-                    .bind(&k.scope)
-                    .bind(&k.key)
-                    .fetch_one(&mut *c)
-                    .await?;
-                if row.try_get::<&str, _>("resource_kind")? != kind {
-                    return Err(StoreError::Conflict("idempotency key"));
-                }
-                Ok(Some(row.try_get("resource_id")?))
-            }
-
-            async fn record_key(c: &mut <$db as sqlx::Database>::Connection, k: &IdempotencyKey, id: i64) -> Result<()> {
-                sqlx::query("UPDATE idempotency_keys SET resource_id = $3 WHERE scope = $1 AND key = $2")
-                    .bind(&k.scope)
-                    .bind(&k.key)
-                    .bind(id)
-                    .execute(&mut *c)
-                    .await?;
-                Ok(())
             }
 
             /// The requester's id and organization, creating a customer for an unknown email.
@@ -349,7 +309,7 @@ macro_rules! tickets_impl {
                         let msg = Self::load_message(&mut tx, id).await?;
                         let msg = msg.ok_or_else(|| corrupt("idempotency key names a missing message"))?;
                         if msg.ticket_id != ticket {
-                            return Err(StoreError::Conflict("idempotency key"));
+                            return Err(key_reused());
                         }
                         let t = Self::load_ticket(&mut tx, ticket.0).await?.ok_or_else(|| corrupt("ticket vanished"))?;
                         return Ok(Some((t, msg)));

@@ -85,7 +85,7 @@ async fn filters_select_by_status_assignee_team_requester_and_organization() {
         .unwrap();
     let acme = db.create_organization(&org("Acme", false)).await.unwrap();
     let li = db
-        .create_customer(&new_customer("Li", Some("li@acme.cn"), Some(acme.id)))
+        .create_customer(&new_customer("Li", Some("li@acme.cn"), Some(acme.id)), None)
         .await
         .unwrap();
     let wang = customer(&db, "Wang", "wang@example.com").await;
@@ -186,11 +186,14 @@ async fn customers_see_their_org_tickets_only_when_shared() {
     let db = fresh_store().await;
     let acme = db.create_organization(&org("Acme", false)).await.unwrap();
     let li = db
-        .create_customer(&new_customer("Li", Some("li@acme.cn"), Some(acme.id)))
+        .create_customer(&new_customer("Li", Some("li@acme.cn"), Some(acme.id)), None)
         .await
         .unwrap();
     let wang = db
-        .create_customer(&new_customer("Wang", Some("wang@acme.cn"), Some(acme.id)))
+        .create_customer(
+            &new_customer("Wang", Some("wang@acme.cn"), Some(acme.id)),
+            None,
+        )
         .await
         .unwrap();
     let loner = customer(&db, "Zhao", "zhao@example.com").await;

@@ -101,11 +101,29 @@ fn reply(author: Actor, body: &str) -> NewMessage {
     }
 }
 
+/// An idempotency key whose requests all count as "the same request".
 fn key(scope: &str, k: &str) -> Option<IdempotencyKey> {
+    keyed(scope, k, "same request")
+}
+
+/// An idempotency key sent with the request fingerprinted as `fingerprint`.
+fn keyed(scope: &str, k: &str, fingerprint: &str) -> Option<IdempotencyKey> {
     Some(IdempotencyKey {
         scope: scope.into(),
         key: k.into(),
+        fingerprint: fingerprint.into(),
     })
+}
+
+/// True for the error of a key sent again with a different request.
+fn is_key_reuse<T>(r: &Result<T>) -> bool {
+    matches!(
+        r,
+        Err(StoreError::Domain(DomainError::Invalid {
+            field: "Idempotency-Key",
+            ..
+        }))
+    )
 }
 
 fn status(s: Status) -> TicketPatch {
@@ -116,7 +134,7 @@ fn status(s: Status) -> TicketPatch {
 }
 
 async fn customer(db: &TestDb, name: &str, mail: &str) -> Customer {
-    db.create_customer(&new_customer(name, Some(mail), None))
+    db.create_customer(&new_customer(name, Some(mail), None), None)
         .await
         .unwrap()
 }

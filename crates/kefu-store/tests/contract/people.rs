@@ -60,7 +60,7 @@ async fn a_customer_is_found_by_email_and_an_email_belongs_to_one_customer() {
     let mut nc = new_customer("李伟", Some("Li.Wei@Example.com"), Some(acme.id));
     nc.phones = vec!["+86 138 0000 0000".into()];
     nc.external_ids = vec!["crm-42".into()];
-    let li = db.create_customer(&nc).await.unwrap();
+    let li = db.create_customer(&nc, None).await.unwrap();
     assert_eq!(li.primary_email(), Some("li.wei@example.com"));
     assert_eq!(li.identities.len(), 3);
     assert_eq!(li.organization_id, Some(acme.id));
@@ -80,14 +80,20 @@ async fn a_customer_is_found_by_email_and_an_email_belongs_to_one_customer() {
     );
 
     let again = db
-        .create_customer(&new_customer("Impostor", Some("li.wei@example.com"), None))
+        .create_customer(
+            &new_customer("Impostor", Some("li.wei@example.com"), None),
+            None,
+        )
         .await;
     assert!(
         matches!(again, Err(StoreError::Conflict("customer email"))),
         "{again:?}"
     );
     let orphan = db
-        .create_customer(&new_customer("Orphan", None, Some(OrganizationId(9999))))
+        .create_customer(
+            &new_customer("Orphan", None, Some(OrganizationId(9999))),
+            None,
+        )
         .await;
     assert!(
         matches!(orphan, Err(StoreError::InvalidReference("organization"))),
@@ -107,6 +113,79 @@ async fn a_customer_is_found_by_email_and_an_email_belongs_to_one_customer() {
 }
 
 #[tokio::test]
+async fn an_idempotent_customer_create_returns_the_first_customer() {
+    let db = fresh_store().await;
+    let mut nc = new_customer("Chen", Some("chen@example.com"), None);
+    nc.phones = vec!["+86 10 1234 5678".into()];
+    let k = keyed("agent:1", "c-1", "chen");
+    let first = db.create_customer(&nc, k.as_ref()).await.unwrap();
+    let again = db.create_customer(&nc, k.as_ref()).await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(count_rows(&db, "customers").await, 1);
+    assert_eq!(count_rows(&db, "customer_identities").await, 2);
+
+    let other = new_customer("Someone Else", Some("else@example.com"), None);
+    let reused = db
+        .create_customer(&other, keyed("agent:1", "c-1", "else").as_ref())
+        .await;
+    assert!(is_key_reuse(&reused), "{reused:?}");
+    assert_eq!(
+        db.find_customer_by_email(&email("else@example.com"))
+            .await
+            .unwrap(),
+        None
+    );
+    let theirs = db
+        .create_customer(&other, keyed("agent:2", "c-1", "else").as_ref())
+        .await
+        .unwrap();
+    assert_ne!(theirs.id, first.id, "keys are scoped per caller");
+}
+
+#[tokio::test]
+async fn a_failed_customer_create_leaves_its_key_free() {
+    let db = fresh_store().await;
+    customer(&db, "Taken", "taken@example.com").await;
+    let taken = new_customer("New", Some("taken@example.com"), None);
+    let failed = db
+        .create_customer(&taken, keyed("agent:1", "fix-1", "taken").as_ref())
+        .await;
+    assert!(
+        matches!(failed, Err(StoreError::Conflict("customer email"))),
+        "{failed:?}"
+    );
+    let fixed = new_customer("New", Some("fresh@example.com"), None);
+    let k = keyed("agent:1", "fix-1", "fresh");
+    let created = db.create_customer(&fixed, k.as_ref()).await.unwrap();
+    assert_eq!(
+        db.create_customer(&fixed, k.as_ref()).await.unwrap(),
+        created
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_customer_creates_with_one_key_create_one_customer() {
+    let db = fresh_store().await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = db.store();
+        tasks.push(tokio::spawn(async move {
+            let nc = new_customer("Race", Some("race@example.com"), None);
+            store
+                .create_customer(&nc, keyed("portal", "same-key", "race").as_ref())
+                .await
+                .unwrap()
+        }));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap().id);
+    }
+    assert_eq!(ids.len(), 1, "every request got the winner's customer");
+    assert_eq!(count_rows(&db, "customers").await, 1);
+}
+
+#[tokio::test]
 async fn customer_search_matches_name_or_identity_and_pages_by_id() {
     let db = fresh_store().await;
     let acme = db.create_organization(&org("Acme", false)).await.unwrap();
@@ -120,7 +199,7 @@ async fn customer_search_matches_name_or_identity_and_pages_by_id() {
     ] {
         let in_acme = mail.ends_with("acme.cn").then_some(acme.id);
         ids.push(
-            db.create_customer(&new_customer(name, Some(mail), in_acme))
+            db.create_customer(&new_customer(name, Some(mail), in_acme), None)
                 .await
                 .unwrap()
                 .id,
@@ -211,7 +290,7 @@ async fn a_customer_patch_changes_fields_and_adds_each_identity_once() {
     let db = fresh_store().await;
     let acme = db.create_organization(&org("Acme", false)).await.unwrap();
     let li = db
-        .create_customer(&new_customer("Li", None, None))
+        .create_customer(&new_customer("Li", None, None), None)
         .await
         .unwrap();
     let wang = customer(&db, "Wang", "wang@example.com").await;

@@ -66,18 +66,21 @@ async fn measure(db: &BenchDb, args: &BenchQueueArgs) -> Result<Report> {
     let mut customers = Vec::with_capacity(CUSTOMERS);
     for i in 0..CUSTOMERS {
         let c = store
-            .create_customer(&NewCustomer {
-                name: format!("Queue Customer {i}"),
-                email: Some(Email::parse(&format!(
-                    "queue-customer-{i}@bench.example.com"
-                ))?),
-                phones: Vec::new(),
-                external_ids: Vec::new(),
-                organization_id: None,
-                segment: Segment::Standard,
-                language: Lang::En,
-                time_zone: "UTC".into(),
-            })
+            .create_customer(
+                &NewCustomer {
+                    name: format!("Queue Customer {i}"),
+                    email: Some(Email::parse(&format!(
+                        "queue-customer-{i}@bench.example.com"
+                    ))?),
+                    phones: Vec::new(),
+                    external_ids: Vec::new(),
+                    organization_id: None,
+                    segment: Segment::Standard,
+                    language: Lang::En,
+                    time_zone: "UTC".into(),
+                },
+                None,
+            )
             .await?;
         customers.push(c.id);
     }
@@ -96,6 +99,7 @@ async fn measure(db: &BenchDb, args: &BenchQueueArgs) -> Result<Report> {
     let client = super::http_client(1)?;
     let url = server.url(QUEUE_PATH);
     let auth = format!("Bearer {}", server.token);
+    check_first_page(&client, &url, &auth, queue_size).await?;
     query(&client, &url, &auth, 100).await.context("warm-up")?;
     let mut runs = Vec::new();
     for i in 0..args.runs {
@@ -229,6 +233,32 @@ fn new_ticket(i: usize, assignee: Option<AgentId>, requester: CustomerId) -> Res
         idempotency: None,
         follow_up_of: None,
     })
+}
+
+/// Fails unless the endpoint returns a full first page (or the whole queue if smaller),
+/// so that the timings are of real work.
+async fn check_first_page(
+    client: &reqwest::Client,
+    url: &str,
+    auth: &str,
+    queue_size: i64,
+) -> Result<()> {
+    let resp = client.get(url).header("authorization", auth).send().await?;
+    let status = resp.status();
+    let text = resp.text().await?;
+    if status != reqwest::StatusCode::OK {
+        bail!("GET {QUEUE_PATH} returned {status}: {text}");
+    }
+    let page: serde_json::Value =
+        serde_json::from_str(&text).context("queue response is not JSON")?;
+    let items = page["items"].as_array().map_or(0, Vec::len) as i64;
+    if items != queue_size.min(25) {
+        bail!(
+            "GET {QUEUE_PATH} returned {items} tickets, expected {}",
+            queue_size.min(25)
+        );
+    }
+    Ok(())
 }
 
 /// `n` sequential GETs of the queue; returns each latency. Any status but 200 fails.

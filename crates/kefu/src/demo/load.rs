@@ -85,16 +85,19 @@ pub async fn load(
     let mut customers = Vec::new();
     for c in &plan.customers {
         let customer = store
-            .create_customer(&NewCustomer {
-                name: c.name.clone(),
-                email: Some(Email::parse(&c.email)?),
-                phones: c.phone.iter().cloned().collect(),
-                external_ids: Vec::new(),
-                organization_id: c.org.map(|o| orgs[o]),
-                segment: c.segment,
-                language: c.lang,
-                time_zone: c.tz.to_string(),
-            })
+            .create_customer(
+                &NewCustomer {
+                    name: c.name.clone(),
+                    email: Some(Email::parse(&c.email)?),
+                    phones: c.phone.iter().cloned().collect(),
+                    external_ids: Vec::new(),
+                    organization_id: c.org.map(|o| orgs[o]),
+                    segment: c.segment,
+                    language: c.lang,
+                    time_zone: c.tz.to_string(),
+                },
+                None,
+            )
             .await?;
         if c.portal {
             store
