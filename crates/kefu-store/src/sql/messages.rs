@@ -113,35 +113,49 @@ macro_rules! messages_impl {
                 })
             }
 
-            async fn insert_event(
+            /// Appends several event rows in one statement (one round trip).
+            async fn insert_events(
                 c: &mut <$db as sqlx::Database>::Connection,
                 ticket: TicketId,
                 at: Timestamp,
-                actor: Actor,
-                change: &Change,
+                events: &[(Actor, &Change)],
             ) -> Result<()> {
-                let (actor_kind, actor_id) = actor_to_db(actor);
-                let (kind, field, from, to, message_id, public) = change_to_db(change);
-                sqlx::query(
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let mut sql = String::from(
                     "INSERT INTO events (ticket_id, at, actor_kind, actor_id, kind, field, from_value, to_value, \
-                     message_id, message_public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(ticket.0)
-                .bind(us(at))
-                .bind(actor_kind)
-                .bind(actor_id)
-                .bind(kind)
-                .bind(field)
-                .bind(from)
-                .bind(to)
-                .bind(message_id)
-                .bind(public)
-                .execute(&mut *c)
-                .await?;
+                     message_id, message_public) VALUES ",
+                );
+                for i in 0..events.len() {
+                    let b = i * 10;
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10
+                    ));
+                }
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (actor, change) in events {
+                    let (actor_kind, actor_id) = actor_to_db(*actor);
+                    let (kind, field, from, to, message_id, public) = change_to_db(change);
+                    q = q
+                        .bind(ticket.0)
+                        .bind(us(at))
+                        .bind(actor_kind)
+                        .bind(actor_id)
+                        .bind(kind)
+                        .bind(field)
+                        .bind(from)
+                        .bind(to)
+                        .bind(message_id)
+                        .bind(public);
+                }
+                q.execute(&mut *c).await?;
                 Ok(())
             }
-
-            /// Writes every mutable column of `t`.
 
             async fn load_message(c: &mut <$db as sqlx::Database>::Connection, id: i64) -> Result<Option<Message>> {
                 let Some(row) = sqlx::query(

@@ -373,7 +373,7 @@ impl_store!(
     SqliteStore, Sqlite,
     engine: "sqlite",
     // Safe without a sequence: BEGIN IMMEDIATE serialises every writer.
-    next_ticket_number: "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets",
+    next_ticket_number: "(SELECT COALESCE(MAX(number), 0) + 1 FROM tickets)",
     // SQLite locks the whole database for the transaction already.
     lock_row: "",
 );
@@ -381,6 +381,6 @@ impl_store!(
 impl_store!(
     PgStore, Postgres,
     engine: "postgres",
-    next_ticket_number: "SELECT nextval('ticket_number_seq')",
+    next_ticket_number: "nextval('ticket_number_seq')",
     lock_row: " FOR UPDATE",
 );

@@ -177,13 +177,12 @@ macro_rules! tickets_impl {
                 if let Some(f) = t.follow_up_of {
                     Self::require(&mut tx, "SELECT COUNT(*) FROM tickets WHERE id = $1", f.0, "follow_up_of").await?;
                 }
-                let number: i64 = sqlx::query($next_number).fetch_one(&mut *tx).await?.try_get(0)?;
                 let mut tags = d.tags.clone();
                 tags.sort();
                 tags.dedup();
                 let mut ticket = Ticket {
                     id: TicketId(0),
-                    number,
+                    number: 0, // allocated by the INSERT below
                     subject: d.subject.as_str().to_string(),
                     status: Status::New,
                     priority: d.priority,
@@ -202,13 +201,13 @@ macro_rules! tickets_impl {
                     solved_at: None,
                     closed_at: None,
                 };
-                let row = sqlx::query(
+                let row = sqlx::query(concat!(
                     "INSERT INTO tickets (number, subject, status, priority, ticket_type, channel, requester_id, \
                      organization_id, assignee_id, team_id, tier, tags, custom_fields, follow_up_of, created_at, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
-                     RETURNING id",
-                )
-                .bind(ticket.number)
+                     updated_at) VALUES (",
+                    $next_number,
+                    ", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id, number"
+                ))
                 .bind(&ticket.subject)
                 .bind(ticket.status.as_str())
                 .bind(ticket.priority.as_str())
@@ -226,13 +225,13 @@ macro_rules! tickets_impl {
                 .fetch_one(&mut *tx)
                 .await?;
                 ticket.id = TicketId(row.try_get("id")?);
+                ticket.number = row.try_get("number")?;
                 let author = if t.first_message_by_actor { t.actor } else { Actor::Customer(CustomerId(requester)) };
                 let body_html = t.body_html.as_deref();
                 let msg = Self::insert_message(&mut tx, ticket.id, author, true, &t.body_text, body_html, &t.attachments, now)
                     .await?;
-                Self::insert_event(&mut tx, ticket.id, now, t.actor, &Change::Created).await?;
                 let added = Change::Message { message_id: msg.id, public: msg.public };
-                Self::insert_event(&mut tx, ticket.id, now, author, &added).await?;
+                Self::insert_events(&mut tx, ticket.id, now, &[(t.actor, &Change::Created), (author, &added)]).await?;
                 if let Some(k) = &t.idempotency {
                     Self::record_key(&mut tx, k, ticket.id.0).await?;
                 }
@@ -293,9 +292,8 @@ macro_rules! tickets_impl {
                     return Ok(Some(ticket));
                 }
                 Self::write_ticket(&mut tx, &updated).await?;
-                for ch in &changes {
-                    Self::insert_event(&mut tx, id, now, actor, ch).await?;
-                }
+                let events: Vec<_> = changes.iter().map(|ch| (actor, ch)).collect();
+                Self::insert_events(&mut tx, id, now, &events).await?;
                 tx.commit().await?;
                 Ok(Some(updated))
             }
@@ -322,10 +320,8 @@ macro_rules! tickets_impl {
                     Self::insert_message(&mut tx, ticket, m.author, m.public, &m.body_text, body_html, &m.attachments, now)
                         .await?;
                 let added = Change::Message { message_id: msg.id, public: msg.public };
-                Self::insert_event(&mut tx, ticket, now, m.author, &added).await?;
-                for ch in &changes {
-                    Self::insert_event(&mut tx, ticket, now, m.author, ch).await?;
-                }
+                let events: Vec<_> = std::iter::once(&added).chain(&changes).map(|ch| (m.author, ch)).collect();
+                Self::insert_events(&mut tx, ticket, now, &events).await?;
                 Self::write_ticket(&mut tx, &updated).await?;
                 if let Some(k) = &m.idempotency {
                     Self::record_key(&mut tx, k, msg.id.0).await?;
