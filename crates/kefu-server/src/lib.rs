@@ -9,9 +9,11 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+mod download;
 pub mod error;
 mod idempotency;
 pub mod sanitize;
+mod visibility;
 pub mod web;
 
 pub use app::{AppState, Application, Config};

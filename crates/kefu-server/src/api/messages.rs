@@ -9,12 +9,12 @@ use crate::api::extract::{ApiJson, ApiPath, IdempotencyKeyHeader};
 use crate::api::tickets::visible_ticket;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::{AppState, idempotency, sanitize::sanitize_html};
+use crate::{AppState, download, idempotency, sanitize::sanitize_html};
 use axum::{
     Json,
     extract::{FromRequest, Multipart, Request, State, multipart::MultipartError},
-    http::{HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::{StatusCode, header},
+    response::Response,
 };
 use kefu_domain::authz::{Permission, Principal};
 use kefu_domain::*;
@@ -254,30 +254,6 @@ async fn customer_may_download(
     }
 }
 
-/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
-fn content_disposition(filename: &str) -> String {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "messages",
     summary = "Download an attachment",
     params(("id" = i64, Path, description = "Attachment id")),
@@ -302,27 +278,7 @@ pub async fn download_attachment(
             }
         }
     }
-    let content_type = HeaderValue::from_str(&att.content_type)
-        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    let disposition = HeaderValue::from_str(&content_disposition(&att.filename))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    let headers = [
-        (header::CONTENT_TYPE, content_type),
-        (header::CONTENT_DISPOSITION, disposition),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; sandbox"),
-        ),
-        (
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-store"),
-        ),
-    ];
-    Ok((headers, data).into_response())
+    Ok(download::attachment(&att.filename, &att.content_type, data))
 }
 
 #[cfg(test)]
@@ -335,13 +291,5 @@ mod tests {
         assert_eq!(clean_filename("C:\\x\\报告.pdf"), "报告.pdf");
         assert_eq!(clean_filename("a\u{0}b\n.txt"), "ab.txt");
         assert_eq!(clean_filename(".."), "attachment");
-    }
-
-    #[test]
-    fn content_disposition_has_ascii_fallback_and_utf8_name() {
-        assert_eq!(
-            content_disposition("报告 \"1\".pdf"),
-            "attachment; filename=\"__ _1_.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%221%22.pdf"
-        );
     }
 }

@@ -55,6 +55,14 @@ async fn customer_or_404(state: &AppState, id: i64) -> ApiResult<Customer> {
         .ok_or_else(|| ApiError::not_found("customer"))
 }
 
+async fn org_or_404(state: &AppState, id: i64) -> ApiResult<Organization> {
+    state
+        .store
+        .get_organization(OrganizationId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("organization"))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerListQuery {
@@ -285,10 +293,7 @@ pub async fn get_organization(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<OrganizationDto>> {
     caller.require(Permission::ReadWorkspace)?;
-    let org = state.store.get_organization(OrganizationId(id)).await?;
-    Ok(Json(OrganizationDto::from(
-        &org.ok_or_else(|| ApiError::not_found("organization"))?,
-    )))
+    Ok(Json(OrganizationDto::from(&org_or_404(&state, id).await?)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations",
@@ -304,12 +309,7 @@ pub async fn patch_organization(
     ApiJson(req): ApiJson<OrganizationRequest>,
 ) -> ApiResult<Json<OrganizationDto>> {
     caller.require(Permission::ManageOrganizations)?;
-    let not_found = || ApiError::not_found("organization");
-    let org = state
-        .store
-        .get_organization(OrganizationId(id))
-        .await?
-        .ok_or_else(not_found)?;
+    let org = org_or_404(&state, id).await?;
     let new = NewOrganization {
         name: req
             .name
@@ -335,6 +335,6 @@ pub async fn patch_organization(
         .store
         .update_organization(org.id, &new)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| ApiError::not_found("organization"))?;
     Ok(Json(OrganizationDto::from(&org)))
 }

@@ -9,9 +9,9 @@ use crate::api::dto::{CreateTicketRequest, ErrorBody, PatchTicketRequest, Ticket
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKeyHeader, page_limit};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::{AppState, idempotency, sanitize::sanitize_html};
+use crate::{AppState, idempotency, sanitize::sanitize_html, visibility};
 use axum::{Json, extract::State, http::StatusCode};
-use kefu_domain::authz::{Permission, Principal, customer_can_see};
+use kefu_domain::authz::{Permission, Principal};
 use kefu_domain::*;
 use kefu_store::{AssigneeFilter, NewTicket, RequesterRef, TicketFilter};
 use serde::Deserialize;
@@ -41,40 +41,13 @@ pub(crate) async fn visible_ticket(
             id,
             organization_id,
         } => {
-            let shares = match organization_id {
-                Some(org) if ticket.organization_id == Some(org) => state
-                    .store
-                    .get_organization(org)
-                    .await?
-                    .is_some_and(|o| o.shares_tickets),
-                _ => false,
-            };
-            if customer_can_see(id, organization_id, shares, &ticket) {
+            if visibility::customer_may_see(state, id, organization_id, &ticket).await? {
                 Ok(ticket)
             } else {
                 Err(not_found())
             }
         }
     }
-}
-
-/// The portal visibility filter for a customer: own tickets, plus the organization's when
-/// the organization shares tickets.
-pub(crate) async fn customer_visibility(
-    state: &AppState,
-    customer: CustomerId,
-    org: Option<OrganizationId>,
-) -> ApiResult<(CustomerId, Option<OrganizationId>)> {
-    let shared = match org {
-        Some(o) => state
-            .store
-            .get_organization(o)
-            .await?
-            .filter(|o| o.shares_tickets)
-            .map(|o| o.id),
-        None => None,
-    };
-    Ok((customer, shared))
 }
 
 pub(crate) fn custom_fields_text(v: Option<serde_json::Value>) -> ApiResult<Option<String>> {
@@ -284,7 +257,7 @@ pub(crate) async fn list_visible(
             id,
             organization_id,
         } => {
-            f.visible_to = Some(customer_visibility(state, id, organization_id).await?);
+            f.visible_to = Some(visibility::customer_filter(state, id, organization_id).await?);
         }
     }
     let page = state.store.list_tickets(&f, cursor, limit).await?;

@@ -5,9 +5,9 @@
 //! workspace always keeps at least the admin who is editing it.
 
 use super::{
-    form::{FormData, hint, parse_id, store_message},
+    form::{FormData, hint, parse_id, saved, saved_existing},
     i18n::Tr,
-    page::{Chrome, WebError, WebResult, render_with},
+    page::{Chrome, WebError, WebResult, form_status, render_with},
     session::AgentCtx,
     views::{Opt, tier_opts},
 };
@@ -15,7 +15,6 @@ use crate::{AppState, auth};
 use askama::Template;
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
     response::{IntoResponse, Redirect},
 };
 use kefu_domain::{
@@ -121,14 +120,9 @@ async fn agents_page(
                 )
             })
             .collect(),
-        error: error.clone(),
+        error,
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    render_with(status, &page)
+    render_with(form_status(&page.error), &page)
 }
 
 pub async fn agents(State(state): State<AppState>, a: AgentCtx) -> WebResult {
@@ -172,12 +166,9 @@ pub async fn create_agent(State(state): State<AppState>, a: AgentCtx, form: Form
         teams: team_ids(&form),
         password_hash,
     };
-    match state.store.create_agent(&new).await {
+    match saved(tr, state.store.create_agent(&new).await)? {
         Ok(_) => Ok(Redirect::to("/admin/agents").into_response()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => agents_page(&state, &a, Some(&form), Some(msg)).await,
-            None => Err(e.into()),
-        },
+        Err(msg) => agents_page(&state, &a, Some(&form), Some(msg)).await,
     }
 }
 
@@ -204,11 +195,6 @@ async fn agent_edit(state: &AppState, a: &AgentCtx, id: &str, error: Option<Stri
         .await?
         .ok_or_else(WebError::not_found)?;
     let teams = state.store.list_teams().await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = AgentEditPage {
         tr,
         chrome: a.ctx.chrome(ag.name.clone(), "admin"),
@@ -224,7 +210,7 @@ async fn agent_edit(state: &AppState, a: &AgentCtx, id: &str, error: Option<Stri
             .collect(),
         name: ag.name,
     };
-    render_with(status, &page)
+    render_with(form_status(&page.error), &page)
 }
 
 pub async fn agent_form(
@@ -280,13 +266,9 @@ pub async fn update_agent(
         active: Some(active),
         password_hash,
     };
-    match state.store.update_agent(agent_id, &patch).await {
-        Ok(Some(_)) => Ok(Redirect::to("/admin/agents").into_response()),
-        Ok(None) => Err(WebError::not_found()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => agent_edit(&state, &a, &id, Some(msg)).await,
-            None => Err(e.into()),
-        },
+    match saved_existing(tr, state.store.update_agent(agent_id, &patch).await)? {
+        Ok(_) => Ok(Redirect::to("/admin/agents").into_response()),
+        Err(msg) => agent_edit(&state, &a, &id, Some(msg)).await,
     }
 }
 

@@ -3,9 +3,9 @@
 
 use super::{
     admin::segment_opts,
-    form::{FormData, hint, parse_id, store_message},
+    form::{FormData, hint, parse_id, saved, saved_existing},
     i18n::Tr,
-    page::{Chrome, WebError, WebResult, render_with},
+    page::{Chrome, WebError, WebResult, form_status, render_with},
     session::AgentCtx,
     views::Opt,
 };
@@ -13,20 +13,11 @@ use crate::AppState;
 use askama::Template;
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
     response::{IntoResponse, Redirect},
 };
 use kefu_domain::{
     NewOrganization, OrganizationId, Segment, TeamId, authz::Permission, parse_name,
 };
-
-fn status_for(error: &Option<String>) -> StatusCode {
-    if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    }
-}
 
 pub struct TeamRow {
     pub id: i64,
@@ -65,7 +56,6 @@ async fn teams_page(
         })
         .collect();
     let get = |k: &str| form.map(|f| f.get(k).to_string()).unwrap_or_default();
-    let status = status_for(&error);
     let page = TeamsPage {
         tr,
         chrome: a.ctx.chrome(tr.t("admin.teams"), "admin"),
@@ -74,7 +64,7 @@ async fn teams_page(
         name: get("name"),
         description: get("description"),
     };
-    render_with(status, &page)
+    render_with(form_status(&page.error), &page)
 }
 
 pub async fn teams(State(state): State<AppState>, a: AgentCtx) -> WebResult {
@@ -92,16 +82,13 @@ pub async fn create_team(State(state): State<AppState>, a: AgentCtx, form: FormD
     a.ctx.check_csrf(&form)?;
     a.require(Permission::Administer)?;
     let tr = a.ctx.tr;
-    let (name, description) = match team_input(tr, &form) {
-        Ok(v) => v,
-        Err(msg) => return teams_page(&state, &a, Some(&form), Some(msg)).await,
+    let outcome = match team_input(tr, &form) {
+        Ok((name, description)) => saved(tr, state.store.create_team(&name, &description).await)?,
+        Err(msg) => Err(msg),
     };
-    match state.store.create_team(&name, &description).await {
+    match outcome {
         Ok(_) => Ok(Redirect::to("/admin/teams").into_response()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => teams_page(&state, &a, Some(&form), Some(msg)).await,
-            None => Err(e.into()),
-        },
+        Err(msg) => teams_page(&state, &a, Some(&form), Some(msg)).await,
     }
 }
 
@@ -128,7 +115,6 @@ async fn team_edit(
         .get_team(TeamId(parse_id(id)?))
         .await?
         .ok_or_else(WebError::not_found)?;
-    let status = status_for(&error);
     let page = TeamEditPage {
         tr: a.ctx.tr,
         chrome: a.ctx.chrome(team.name.clone(), "admin"),
@@ -139,7 +125,7 @@ async fn team_edit(
             .unwrap_or(team.description),
         error,
     };
-    render_with(status, &page)
+    render_with(form_status(&page.error), &page)
 }
 
 pub async fn team_form(
@@ -161,17 +147,16 @@ pub async fn update_team(
     a.require(Permission::Administer)?;
     let tr = a.ctx.tr;
     let team_id = TeamId(parse_id(&id)?);
-    let (name, description) = match team_input(tr, &form) {
-        Ok(v) => v,
-        Err(msg) => return team_edit(&state, &a, &id, Some(&form), Some(msg)).await,
+    let outcome = match team_input(tr, &form) {
+        Ok((name, description)) => {
+            let r = state.store.update_team(team_id, &name, &description).await;
+            saved_existing(tr, r)?
+        }
+        Err(msg) => Err(msg),
     };
-    match state.store.update_team(team_id, &name, &description).await {
-        Ok(Some(_)) => Ok(Redirect::to("/admin/teams").into_response()),
-        Ok(None) => Err(WebError::not_found()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => team_edit(&state, &a, &id, Some(&form), Some(msg)).await,
-            None => Err(e.into()),
-        },
+    match outcome {
+        Ok(_) => Ok(Redirect::to("/admin/teams").into_response()),
+        Err(msg) => team_edit(&state, &a, &id, Some(&form), Some(msg)).await,
     }
 }
 
@@ -221,7 +206,6 @@ async fn orgs_page(
         })
         .collect();
     let get = |k: &str| form.map(|f| f.get(k).to_string()).unwrap_or_default();
-    let status = status_for(&error);
     let page = OrgsPage {
         tr,
         chrome: a.ctx.chrome(tr.t("admin.organizations"), "admin"),
@@ -236,7 +220,7 @@ async fn orgs_page(
         ),
         shares: form.is_some_and(|f| f.checked("shares_tickets")),
     };
-    render_with(status, &page)
+    render_with(form_status(&page.error), &page)
 }
 
 pub async fn orgs(State(state): State<AppState>, a: AgentCtx) -> WebResult {
@@ -272,16 +256,13 @@ pub async fn create_org(State(state): State<AppState>, a: AgentCtx, form: FormDa
     a.ctx.check_csrf(&form)?;
     a.require(Permission::ManageOrganizations)?;
     let tr = a.ctx.tr;
-    let org = match org_input(tr, &form) {
-        Ok(o) => o,
-        Err(msg) => return orgs_page(&state, &a, Some(&form), Some(msg)).await,
+    let outcome = match org_input(tr, &form) {
+        Ok(org) => saved(tr, state.store.create_organization(&org).await)?,
+        Err(msg) => Err(msg),
     };
-    match state.store.create_organization(&org).await {
+    match outcome {
         Ok(_) => Ok(Redirect::to("/admin/organizations").into_response()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => orgs_page(&state, &a, Some(&form), Some(msg)).await,
-            None => Err(e.into()),
-        },
+        Err(msg) => orgs_page(&state, &a, Some(&form), Some(msg)).await,
     }
 }
 
@@ -311,7 +292,6 @@ async fn org_edit(
         .get_organization(OrganizationId(parse_id(id)?))
         .await?
         .ok_or_else(WebError::not_found)?;
-    let status = status_for(&error);
     let seg = form
         .and_then(|f| Segment::parse(f.get("segment")).ok())
         .unwrap_or(org.segment);
@@ -329,7 +309,7 @@ async fn org_edit(
             .unwrap_or(org.shares_tickets),
         error,
     };
-    render_with(status, &page)
+    render_with(form_status(&page.error), &page)
 }
 
 pub async fn org_form(
@@ -351,16 +331,12 @@ pub async fn update_org(
     a.require(Permission::ManageOrganizations)?;
     let tr = a.ctx.tr;
     let org_id = OrganizationId(parse_id(&id)?);
-    let org = match org_input(tr, &form) {
-        Ok(o) => o,
-        Err(msg) => return org_edit(&state, &a, &id, Some(&form), Some(msg)).await,
+    let outcome = match org_input(tr, &form) {
+        Ok(org) => saved_existing(tr, state.store.update_organization(org_id, &org).await)?,
+        Err(msg) => Err(msg),
     };
-    match state.store.update_organization(org_id, &org).await {
-        Ok(Some(_)) => Ok(Redirect::to("/admin/organizations").into_response()),
-        Ok(None) => Err(WebError::not_found()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => org_edit(&state, &a, &id, Some(&form), Some(msg)).await,
-            None => Err(e.into()),
-        },
+    match outcome {
+        Ok(_) => Ok(Redirect::to("/admin/organizations").into_response()),
+        Err(msg) => org_edit(&state, &a, &id, Some(&form), Some(msg)).await,
     }
 }

@@ -6,7 +6,7 @@
 //! whatever the number of tickets (no per-row queries).
 
 use super::{
-    form::{FormData, domain_message, hint, store_message, url_encode},
+    form::{FormData, domain_message, hint, saved, url_encode},
     i18n::Tr,
     page::{Chrome, WebError, WebResult, render, render_with},
     session::AgentCtx,
@@ -243,12 +243,9 @@ pub async fn create_ticket(
         idempotency: None,
         follow_up_of: None,
     };
-    match state.store.create_ticket(&new).await {
+    match saved(tr, state.store.create_ticket(&new).await)? {
         Ok(t) => Ok(Redirect::to(&format!("/agent/tickets/{}", t.id)).into_response()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => invalid(msg),
-            None => Err(e.into()),
-        },
+        Err(msg) => invalid(msg),
     }
 }
 

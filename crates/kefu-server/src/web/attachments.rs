@@ -8,14 +8,12 @@
 use super::{
     form::{parse_id, url_encode},
     page::{WebError, WebResult},
-    portal::customer_may_see,
     session::Ctx,
 };
-use crate::AppState;
+use crate::{AppState, download, visibility::customer_may_see};
 use axum::{
     extract::{Path, State},
-    http::{HeaderValue, Uri, header},
-    response::{IntoResponse, Response},
+    http::Uri,
 };
 use kefu_domain::{AttachmentId, authz::Principal};
 
@@ -52,47 +50,9 @@ pub async fn download(
             .get_ticket(message.ticket_id)
             .await?
             .ok_or_else(WebError::not_found)?;
-        if !customer_may_see(&state, customer, &ticket).await? {
+        if !customer_may_see(&state, customer.id, customer.organization_id, &ticket).await? {
             return Err(WebError::not_found());
         }
     }
-    Ok(send_file(&att.filename, &att.content_type, data))
-}
-
-fn send_file(filename: &str, content_type: &str, data: Vec<u8>) -> Response {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        url_encode(filename)
-    );
-    let mut res = data.into_response();
-    let h = res.headers_mut();
-    let ct = HeaderValue::from_str(content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    h.insert(header::CONTENT_TYPE, ct);
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    res
+    Ok(download::attachment(&att.filename, &att.content_type, data))
 }

@@ -4,7 +4,10 @@
 //!
 //! Malformed bodies become a 422 page, oversized ones a 413 page; never a 500.
 
-use super::{i18n::Tr, page::WebError};
+use super::{
+    i18n::Tr,
+    page::{WebError, WebResult},
+};
 use crate::AppState;
 use axum::{
     Form,
@@ -176,13 +179,35 @@ pub fn hint(tr: Tr, field: &str) -> String {
 
 /// A user-facing message for a store or domain error met while saving a form, or `None`
 /// for internal faults (which become a 500 page).
-pub fn store_message(tr: Tr, e: &StoreError) -> Option<String> {
+fn store_message(tr: Tr, e: &StoreError) -> Option<String> {
     Some(match e {
         StoreError::Domain(d) => domain_message(tr, d),
         StoreError::InvalidReference(_) => tr.t("error.reference").to_string(),
         StoreError::Conflict(_) => tr.t("error.conflict").to_string(),
         _ => return None,
     })
+}
+
+/// Sorts the result of saving a form: `Ok(Ok(v))` saved; `Ok(Err(message))` the store
+/// rejected input the user can fix, so show the form again with the message; `Err` an
+/// internal fault (a 500 page).
+pub fn saved<T>(tr: Tr, r: Result<T, StoreError>) -> WebResult<Result<T, String>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) => match store_message(tr, &e) {
+            Some(msg) => Ok(Err(msg)),
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// [`saved`] for a change to a record that may have gone meanwhile: that is a 404.
+pub fn saved_existing<T>(tr: Tr, r: Result<Option<T>, StoreError>) -> WebResult<Result<T, String>> {
+    match saved(tr, r)? {
+        Ok(Some(v)) => Ok(Ok(v)),
+        Ok(None) => Err(WebError::not_found()),
+        Err(msg) => Ok(Err(msg)),
+    }
 }
 
 pub fn domain_message(tr: Tr, e: &DomainError) -> String {

@@ -155,6 +155,15 @@ pub fn render_with<T: Template>(status: StatusCode, t: &T) -> WebResult {
     }
 }
 
+/// The status of a form page: 422 when it shows an error, else 200.
+pub fn form_status(error: &Option<String>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
 /// What the handler learned about the user, for the middleware's error page.
 #[derive(Debug, Clone, Copy)]
 pub struct PageInfo {

@@ -7,52 +7,28 @@
 
 use super::{
     agent::{PAGE_SIZE, rows},
-    form::{FormData, domain_message, parse_id, store_message, url_encode},
+    form::{FormData, domain_message, parse_id, saved, saved_existing, url_encode},
     i18n::Tr,
-    page::{Chrome, WebError, WebResult, ago, render, render_with, stamp},
+    page::{Chrome, WebError, WebResult, ago, form_status, render, render_with, stamp},
     session::CustomerCtx,
     views::{MessageView, Names, TicketRow, message_view},
 };
-use crate::{AppState, auth, idempotency};
+use crate::{
+    AppState, auth, idempotency,
+    visibility::{customer_filter, customer_may_see},
+};
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect},
 };
-use kefu_domain::Ticket;
 use kefu_domain::{
-    Actor, Channel, Customer, Priority, Status, Subject, TicketDraft, TicketId, TicketType, Tier,
-    Timestamp, authz::customer_can_see, parse_body,
+    Actor, Channel, Priority, Status, Subject, Ticket, TicketDraft, TicketId, TicketType, Tier,
+    Timestamp, parse_body,
 };
 use kefu_store::{NewMessage, NewTicket, RequesterRef, TicketFilter};
 use std::collections::HashMap;
-
-/// Whether `customer` may see `ticket` (own request, or their organization's when the
-/// organization shares tickets).
-pub async fn customer_may_see(
-    state: &AppState,
-    customer: &Customer,
-    ticket: &Ticket,
-) -> WebResult<bool> {
-    if ticket.requester_id == customer.id {
-        return Ok(true);
-    }
-    let shares = match customer.organization_id {
-        Some(o) if ticket.organization_id == Some(o) => state
-            .store
-            .get_organization(o)
-            .await?
-            .is_some_and(|o| o.shares_tickets),
-        _ => false,
-    };
-    Ok(customer_can_see(
-        customer.id,
-        customer.organization_id,
-        shares,
-        ticket,
-    ))
-}
 
 #[derive(Template)]
 #[template(path = "portal/requests.html")]
@@ -70,17 +46,9 @@ pub async fn requests(
     Query(q): Query<HashMap<String, String>>,
 ) -> WebResult {
     let tr = c.ctx.tr;
-    let shares = match c.customer.organization_id {
-        Some(o) => state
-            .store
-            .get_organization(o)
-            .await?
-            .is_some_and(|o| o.shares_tickets),
-        None => false,
-    };
-    let org = c.customer.organization_id.filter(|_| shares);
+    let visible_to = customer_filter(&state, c.customer.id, c.customer.organization_id).await?;
     let filter = TicketFilter {
-        visible_to: Some((c.customer.id, org)),
+        visible_to: Some(visible_to),
         ..Default::default()
     };
     let cursor = q
@@ -91,7 +59,7 @@ pub async fn requests(
     let p = RequestsPage {
         tr,
         chrome: c.ctx.chrome(tr.t("portal.title"), "portal"),
-        shared: org.is_some(),
+        shared: visible_to.1.is_some(),
         rows: rows(&state, tr, &page.items, true).await?,
         next_href: page
             .next_cursor
@@ -166,12 +134,9 @@ pub async fn create(State(state): State<AppState>, c: CustomerCtx, form: FormDat
     };
     new.idempotency = form_key(&c, form.get("idem"))
         .map(|(scope, key)| idempotency::ticket_key(scope, key, &new));
-    match state.store.create_ticket(&new).await {
+    match saved(tr, state.store.create_ticket(&new).await)? {
         Ok(t) => Ok(Redirect::to(&format!("/portal/tickets/{}", t.id)).into_response()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => invalid(msg),
-            None => Err(e.into()),
-        },
+        Err(msg) => invalid(msg),
     }
 }
 
@@ -212,7 +177,7 @@ async fn load_visible(state: &AppState, c: &CustomerCtx, id: &str) -> WebResult<
         .get_ticket(id)
         .await?
         .ok_or_else(WebError::not_found)?;
-    if customer_may_see(state, &c.customer, &t).await? {
+    if customer_may_see(state, c.customer.id, c.customer.organization_id, &t).await? {
         Ok(t)
     } else {
         Err(WebError::not_found())
@@ -273,16 +238,11 @@ async fn ticket_page(
             .iter()
             .map(|m| message_view(tr, m, &names, now))
             .collect(),
-        error: error.clone(),
+        error,
         reply_body: body.to_string(),
         idem: auth::new_secret(""),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    render_with(status, &page)
+    render_with(form_status(&page.error), &page)
 }
 
 pub async fn show(
@@ -303,18 +263,11 @@ pub async fn reply(
     c.ctx.check_csrf(&form)?;
     let tr = c.ctx.tr;
     let t = load_visible(&state, &c, &id).await?;
+    let retry =
+        |error: String, t: Ticket| ticket_page(&state, &c, t, Some(error), form.get("body"));
     let body = match parse_body(form.get("body")) {
         Ok(b) => b,
-        Err(e) => {
-            return ticket_page(
-                &state,
-                &c,
-                t,
-                Some(domain_message(tr, &e)),
-                form.get("body"),
-            )
-            .await;
-        }
+        Err(e) => return retry(domain_message(tr, &e), t).await,
     };
     let mut msg = NewMessage {
         author: c.actor(),
@@ -327,14 +280,10 @@ pub async fn reply(
     };
     msg.idempotency = form_key(&c, form.get("idem"))
         .map(|(scope, key)| idempotency::message_key(scope, key, t.id, &msg));
-    match state.store.add_message(t.id, &msg).await {
-        Ok(Some((_, m))) => {
+    match saved_existing(tr, state.store.add_message(t.id, &msg).await)? {
+        Ok((_, m)) => {
             Ok(Redirect::to(&format!("/portal/tickets/{}#message-{}", t.id, m.id)).into_response())
         }
-        Ok(None) => Err(WebError::not_found()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => ticket_page(&state, &c, t, Some(msg), form.get("body")).await,
-            None => Err(e.into()),
-        },
+        Err(msg) => retry(msg, t).await,
     }
 }

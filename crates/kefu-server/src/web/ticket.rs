@@ -6,7 +6,7 @@
 //! reverts a change another agent made in the meantime.
 
 use super::{
-    form::{FormData, domain_message, hint, parse_id, store_message},
+    form::{FormData, domain_message, hint, parse_id, saved_existing},
     i18n::Tr,
     page::{Chrome, WebError, WebResult, ago, render_with, stamp},
     session::AgentCtx,
@@ -309,15 +309,11 @@ pub async fn reply(
         let key = idem.chars().take(100).collect();
         msg.idempotency = Some(idempotency::message_key(scope, key, t.id, &msg));
     }
-    match state.store.add_message(t.id, &msg).await {
-        Ok(Some((_, m))) => {
+    match saved_existing(tr, state.store.add_message(t.id, &msg).await)? {
+        Ok((_, m)) => {
             Ok(Redirect::to(&format!("/agent/tickets/{}#message-{}", t.id, m.id)).into_response())
         }
-        Ok(None) => Err(WebError::not_found()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => retry(msg, t).await,
-            None => Err(e.into()),
-        },
+        Err(msg) => retry(msg, t).await,
     }
 }
 
@@ -396,12 +392,8 @@ pub async fn update(
         Ok(p) => p,
         Err(msg) => return retry(msg, t).await,
     };
-    match state.store.update_ticket(t.id, &patch, a.actor()).await {
-        Ok(Some(_)) => Ok(back),
-        Ok(None) => Err(WebError::not_found()),
-        Err(e) => match store_message(tr, &e) {
-            Some(msg) => retry(msg, t).await,
-            None => Err(e.into()),
-        },
+    match saved_existing(tr, state.store.update_ticket(t.id, &patch, a.actor()).await)? {
+        Ok(_) => Ok(back),
+        Err(msg) => retry(msg, t).await,
     }
 }
