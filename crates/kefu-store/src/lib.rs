@@ -7,10 +7,12 @@
 //! `kefu_domain::ticket` inside the store's transaction and writes what it returns
 //! (the new row and its event-log entries) atomically.
 
+mod clock;
 mod model;
 mod sql;
 pub mod testing;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use model::*;
 pub use sql::{PgStore, SqliteStore};
 
@@ -39,13 +41,18 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Opens the store named by `url`: `sqlite://path` (created if missing) or `postgres://…`.
-/// Runs migrations.
+/// Runs migrations. Rows are stamped with the wall clock ([`SystemClock`]).
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    connect_with_clock(url, Arc::new(SystemClock)).await
+}
+
+/// [`connect`], stamping rows with `clock` instead of the wall clock.
+pub async fn connect_with_clock(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> =
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(PgStore::connect(url).await?)
+            Arc::new(PgStore::connect_with_clock(url, clock).await?)
         } else {
-            Arc::new(SqliteStore::connect(url).await?)
+            Arc::new(SqliteStore::connect_with_clock(url, clock).await?)
         };
     store.migrate().await?;
     Ok(store)

@@ -9,7 +9,7 @@
 //!
 //! Never does: skip silently. If Postgres is requested and unreachable, it panics.
 
-use crate::Store;
+use crate::{Clock, Store, SystemClock};
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,20 +81,25 @@ fn with_database(url: &str, db: &str) -> String {
     }
 }
 
-/// Opens a fresh, migrated store on the engine named by `KEFU_TEST_DB`.
+/// Opens a fresh, migrated store on the engine named by `KEFU_TEST_DB`, on the wall clock.
 pub async fn fresh_store() -> TestDb {
+    fresh_store_with_clock(Arc::new(SystemClock)).await
+}
+
+/// [`fresh_store`] stamping rows with `clock` (e.g. a [`crate::ManualClock`] to freeze time).
+pub async fn fresh_store_with_clock(clock: Arc<dyn Clock>) -> TestDb {
     let engine = std::env::var("KEFU_TEST_DB").unwrap_or_else(|_| "sqlite".into());
     match engine.as_str() {
-        "sqlite" | "" => fresh_sqlite().await,
-        "postgres" | "postgresql" | "pg" => fresh_postgres().await,
+        "sqlite" | "" => fresh_sqlite(clock).await,
+        "postgres" | "postgresql" | "pg" => fresh_postgres(clock).await,
         other => panic!("KEFU_TEST_DB={other:?} is not an engine; use sqlite or postgres"),
     }
 }
 
-async fn fresh_sqlite() -> TestDb {
+async fn fresh_sqlite(clock: Arc<dyn Clock>) -> TestDb {
     let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
     let url = format!("sqlite://{}", path.display());
-    let store = crate::connect(&url)
+    let store = crate::connect_with_clock(&url, clock)
         .await
         .unwrap_or_else(|e| panic!("opening test database {url}: {e}"));
     TestDb {
@@ -165,7 +170,7 @@ async fn postgres_template(admin: &mut sqlx::PgConnection, admin_url: &str) -> S
         .clone()
 }
 
-async fn fresh_postgres() -> TestDb {
+async fn fresh_postgres(clock: Arc<dyn Clock>) -> TestDb {
     use sqlx::Connection;
     let admin_url =
         std::env::var("KEFU_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
@@ -187,7 +192,7 @@ async fn fresh_postgres() -> TestDb {
     .unwrap_or_else(|e| panic!("creating test database {name}: {e}"));
     let _ = admin.close().await;
     let url = with_database(&admin_url, &name);
-    let store = crate::connect(&url)
+    let store = crate::connect_with_clock(&url, clock)
         .await
         .unwrap_or_else(|e| panic!("opening test database {url}: {e}"));
     TestDb {

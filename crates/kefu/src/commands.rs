@@ -8,7 +8,7 @@ use crate::{
 use anyhow::{Context, Result, bail};
 use kefu_domain::{Email, NewAgent, Role, Tier, check_password, parse_name};
 use kefu_server::{AppState, Application, Config, auth};
-use kefu_store::Store;
+use kefu_store::{Clock, ManualClock, Store, SystemClock};
 use std::{path::Path, sync::Arc};
 
 /// The database URL: `--database-url` if given, else SQLite at `<data-dir>/kefu.db`.
@@ -39,10 +39,17 @@ pub fn sqlite_url(path: &Path) -> String {
     out
 }
 
-/// Opens the store (which runs migrations).
+/// Opens the store (which runs migrations), on the wall clock.
 pub async fn open_store(global: &GlobalOpts) -> Result<Arc<dyn Store>> {
+    open_store_with_clock(global, Arc::new(SystemClock)).await
+}
+
+async fn open_store_with_clock(
+    global: &GlobalOpts,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn Store>> {
     let url = database_url(global)?;
-    kefu_store::connect(&url)
+    kefu_store::connect_with_clock(&url, clock)
         .await
         .with_context(|| format!("opening the database {}", redact_url(&url)))
 }
@@ -68,10 +75,12 @@ pub async fn migrate(global: &GlobalOpts) -> Result<()> {
 }
 
 pub async fn serve(global: &GlobalOpts, args: ServeArgs) -> Result<()> {
-    let store = open_store(global).await?;
     if args.demo {
-        load_demo(&store).await?;
+        load_demo(global).await?;
     }
+    // Opened after the demo's store is gone, so that nothing is ever stamped with the
+    // demo's clock once the server runs.
+    let store = open_store(global).await?;
     let mut config = Config {
         listen: args.listen,
         ..Config::default()
@@ -92,7 +101,12 @@ pub async fn serve(global: &GlobalOpts, args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-async fn load_demo(store: &Arc<dyn Store>) -> Result<()> {
+/// Loads the demo workspace into an empty database, through a store of its own whose clock
+/// the loader sets to each planned moment (the history ends shortly before now). That store
+/// is dropped, idle, when this returns.
+async fn load_demo(global: &GlobalOpts) -> Result<()> {
+    let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
+    let store = open_store_with_clock(global, clock.clone()).await?;
     if store
         .is_empty()
         .await
@@ -106,7 +120,7 @@ async fn load_demo(store: &Arc<dyn Store>) -> Result<()> {
         let plan = demo::Plan::generate(demo::DemoSize::FULL);
         let started = std::time::Instant::now();
         let progress = demo::progress_bar(&plan);
-        let summary = demo::load(store, &plan, &hash, &progress)
+        let summary = demo::load(&*store, &clock, &plan, &hash, &progress)
             .await
             .context("loading the demo workspace")?;
         progress.finish_and_clear();

@@ -1,10 +1,15 @@
 //! The demo workspace loads through the real store (SQLite or PostgreSQL, chosen by
-//! `KEFU_TEST_DB`) with the expected counts, every status, and the same tickets every time.
+//! `KEFU_TEST_DB`) with the expected counts, every status, the same tickets every time, and
+//! a history dated over the months before the load.
 
 use indicatif::ProgressBar;
+use jiff::{SignedDuration, Timestamp};
 use kefu::demo::{self, AGENTS, DemoSize, ORGS, Plan, TEAMS};
 use kefu_domain::{Status, TicketId};
-use kefu_store::{CustomerQuery, Store, TicketFilter, testing::fresh_store};
+use kefu_store::{
+    CustomerQuery, ManualClock, Store, TicketFilter, testing::fresh_store_with_clock,
+};
+use std::sync::Arc;
 
 // Any PHC string works for loading; logging in is tested by kefu-server.
 const HASH: &str =
@@ -44,10 +49,11 @@ async fn first_tickets(store: &dyn Store, n: i64) -> Vec<(i64, String, Status, u
 }
 
 async fn load(size: DemoSize) -> (kefu_store::testing::TestDb, demo::Summary) {
-    let db = fresh_store().await;
+    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let db = fresh_store_with_clock(clock.clone()).await;
     assert!(db.is_empty().await.unwrap());
     let plan = Plan::generate(size);
-    let summary = demo::load(&db, &plan, HASH, &ProgressBar::hidden())
+    let summary = demo::load(&**db, &clock, &plan, HASH, &ProgressBar::hidden())
         .await
         .unwrap();
     (db, summary)
@@ -110,6 +116,57 @@ async fn a_small_demo_loads_with_every_status_and_the_planned_statuses() {
     let events = db.list_events(TicketId(closed as i64 + 1)).await.unwrap();
     let last = events.last().unwrap();
     assert_eq!(last.actor, kefu_domain::Actor::Rule);
+}
+
+#[tokio::test]
+async fn the_history_spans_months_and_ends_shortly_before_now() {
+    let size = DemoSize::SMALL;
+    let (db, _) = load(size).await;
+    let now = Timestamp::now();
+    let day = SignedDuration::from_hours(24);
+    let mut tickets = Vec::new();
+    for number in 1..=size.tickets as i64 {
+        tickets.push(db.get_ticket_by_number(number).await.unwrap().unwrap());
+    }
+
+    let created: Vec<_> = tickets.iter().map(|t| t.created_at).collect();
+    assert!(created.is_sorted(), "ticket numbers follow creation");
+    let span = created[0].duration_until(*created.last().unwrap());
+    assert!(span > day * 30, "created over {span:#}");
+    let latest = tickets.iter().map(|t| t.updated_at).max().unwrap();
+    assert!(latest <= now && latest.duration_until(now) < day + SignedDuration::from_mins(5));
+
+    for t in &tickets {
+        let n = t.number;
+        assert!(t.created_at <= t.updated_at && t.updated_at <= now, "#{n}");
+        if let Some(solved) = t.solved_at {
+            assert!(t.created_at < solved && solved <= t.updated_at, "#{n}");
+        }
+        if let Some(closed) = t.closed_at {
+            let solved = t.solved_at.expect("closed after solved");
+            assert!(solved.duration_until(closed) >= day * 4, "#{n}");
+            assert_eq!(closed, t.updated_at, "#{n}");
+        }
+        let messages = db.list_messages(t.id, true).await.unwrap();
+        let at: Vec<_> = messages.iter().map(|m| m.created_at).collect();
+        assert_eq!(at[0], t.created_at, "#{n}");
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "#{n}: {at:?}");
+        let events = db.list_events(t.id).await.unwrap();
+        let at: Vec<_> = events.iter().map(|e| e.at).collect();
+        assert!(at.is_sorted() && at.last() == Some(&t.updated_at), "#{n}");
+    }
+    let q = CustomerQuery {
+        limit: 200,
+        ..Default::default()
+    };
+    let customers = db.list_customers(&q).await.unwrap().items;
+    assert_eq!(customers.len(), size.customers);
+    for c in customers {
+        assert!(
+            c.created_at < created[0],
+            "customers come before the tickets"
+        );
+    }
 }
 
 #[tokio::test]

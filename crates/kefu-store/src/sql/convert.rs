@@ -6,13 +6,6 @@ use crate::{Result, StoreError};
 use kefu_domain::*;
 use sha2::{Digest, Sha256};
 
-/// The store's clock, truncated to the stored precision (microseconds) so a value handed
-/// back from a write equals the value read back later.
-pub(crate) fn now() -> Timestamp {
-    let t = Timestamp::now();
-    Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
-}
-
 /// A timestamp as stored: unix microseconds.
 pub(crate) fn us(t: Timestamp) -> i64 {
     t.as_microsecond()

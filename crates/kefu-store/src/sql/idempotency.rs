@@ -24,6 +24,7 @@ macro_rules! idempotency_impl {
                 c: &mut <$db as sqlx::Database>::Connection,
                 k: &IdempotencyKey,
                 kind: &'static str,
+                now: Timestamp,
             ) -> Result<Option<i64>> {
                 let res = sqlx::query(
                     "INSERT INTO idempotency_keys (scope, key, resource_kind, request_hash, resource_id, created_at) \
@@ -33,7 +34,7 @@ macro_rules! idempotency_impl {
                 .bind(&k.key)
                 .bind(kind)
                 .bind(&k.fingerprint)
-                .bind(us(now()))
+                .bind(us(now))
                 .execute(&mut *c)
                 .await?;
                 if res.rows_affected() == 1 {

@@ -48,6 +48,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -66,12 +67,18 @@ pub struct SqliteStore {
     /// Write transactions, with group commit (see `writer.rs`).
     group: writer::GroupWriter,
     reader: SqlitePool,
+    clock: Arc<dyn Clock>,
 }
 
 impl SqliteStore {
     /// Opens `sqlite:///abs/path.db` or `sqlite://relative.db`, creating the file if missing.
-    /// Does not run migrations (see [`Store::migrate`]).
+    /// Does not run migrations (see [`Store::migrate`]). Stamps rows with the wall clock.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with_clock(url, Arc::new(SystemClock)).await
+    }
+
+    /// [`SqliteStore::connect`], stamping rows with `clock`.
+    pub async fn connect_with_clock(url: &str, clock: Arc<dyn Clock>) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -98,6 +105,7 @@ impl SqliteStore {
             writer,
             group,
             reader,
+            clock,
         })
     }
 
@@ -125,17 +133,24 @@ impl SqliteStore {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    clock: Arc<dyn Clock>,
 }
 
 impl PgStore {
-    /// Opens `postgres://…`. Does not run migrations (see [`Store::migrate`]).
+    /// Opens `postgres://…`. Does not run migrations (see [`Store::migrate`]). Stamps rows
+    /// with the wall clock.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with_clock(url, Arc::new(SystemClock)).await
+    }
+
+    /// [`PgStore::connect`], stamping rows with `clock`.
+    pub async fn connect_with_clock(url: &str, clock: Arc<dyn Clock>) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(32)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, clock })
     }
 
     fn reader(&self) -> &PgPool {

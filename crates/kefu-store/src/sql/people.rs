@@ -66,7 +66,7 @@ macro_rules! people_impl {
                 .bind(words_to_db(&org.domains))
                 .bind(org.segment.as_str())
                 .bind(org.shares_tickets)
-                .bind(us(now()))
+                .bind(us(self.clock.now()))
                 .fetch_one(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -191,8 +191,12 @@ macro_rules! people_impl {
                 Ok(())
             }
 
-            /// Inserts a customer and its identities; returns the new id.
-            async fn insert_customer(c: &mut <$db as sqlx::Database>::Connection, nc: &NewCustomer) -> Result<i64> {
+            /// Inserts a customer (created at `now`) and its identities; returns the new id.
+            async fn insert_customer(
+                c: &mut <$db as sqlx::Database>::Connection,
+                nc: &NewCustomer,
+                now: Timestamp,
+            ) -> Result<i64> {
                 let row = sqlx::query(
                     "INSERT INTO customers (name, organization_id, segment, language, time_zone, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -202,7 +206,7 @@ macro_rules! people_impl {
                 .bind(nc.segment.as_str())
                 .bind(nc.language.as_str())
                 .bind(&nc.time_zone)
-                .bind(us(now()))
+                .bind(us(now))
                 .fetch_one(&mut *c)
                 .await
                 .map_err(reference_is("organization"))?;
@@ -220,14 +224,15 @@ macro_rules! people_impl {
             }
 
             async fn create_customer_(&self, nc: &NewCustomer, idempotency: Option<&IdempotencyKey>) -> Result<Customer> {
+                let now = self.clock.now();
                 let mut tx = self.begin_write().await?;
                 if let Some(k) = idempotency {
-                    if let Some(id) = Self::reserve_key(&mut tx, k, "customer").await? {
+                    if let Some(id) = Self::reserve_key(&mut tx, k, "customer", now).await? {
                         let customer = Self::load_customer(&mut tx, id).await?;
                         return customer.ok_or_else(|| corrupt("idempotency key names a missing customer"));
                     }
                 }
-                let id = Self::insert_customer(&mut tx, nc).await?;
+                let id = Self::insert_customer(&mut tx, nc, now).await?;
                 if let Some(k) = idempotency {
                     Self::record_key(&mut tx, k, id).await?;
                 }
@@ -330,7 +335,7 @@ macro_rules! people_impl {
                 )
                 .bind(id.0)
                 .bind(password_hash)
-                .bind(us(now()))
+                .bind(us(self.clock.now()))
                 .execute(&mut *tx)
                 .await
                 .map_err(reference_is("customer"))?;

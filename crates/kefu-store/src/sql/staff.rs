@@ -38,7 +38,7 @@ macro_rules! staff_impl {
                 )
                 .bind(name)
                 .bind(description)
-                .bind(us(now()))
+                .bind(us(self.clock.now()))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(unique_is("team name"))?;
@@ -135,7 +135,7 @@ macro_rules! staff_impl {
                 .bind(i64::from(a.tier.get()))
                 .bind(true)
                 .bind(&a.password_hash)
-                .bind(us(now()))
+                .bind(us(self.clock.now()))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(unique_is("agent email"))?;
@@ -224,7 +224,7 @@ macro_rules! staff_impl {
                 .bind(agent.0)
                 .bind(name)
                 .bind(token_hash)
-                .bind(us(now()))
+                .bind(us(self.clock.now()))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(constraint_is("api token", "agent"))?;

@@ -70,6 +70,7 @@ macro_rules! tickets_impl {
             async fn resolve_requester(
                 c: &mut <$db as sqlx::Database>::Connection,
                 r: &RequesterRef,
+                now: Timestamp,
             ) -> Result<(i64, Option<i64>)> {
                 let org_of = |row: Option<<$db as sqlx::Database>::Row>| -> Result<Option<(i64, Option<i64>)>> {
                     row.map(|r| Ok((r.try_get("id")?, r.try_get("organization_id")?))).transpose()
@@ -100,7 +101,7 @@ macro_rules! tickets_impl {
                 .bind(name)
                 .bind(Segment::Standard.as_str())
                 .bind(Lang::En.as_str())
-                .bind(us(now()))
+                .bind(us(now))
                 .fetch_one(&mut *c)
                 .await?;
                 let id: i64 = row.try_get("id")?;
@@ -163,16 +164,16 @@ macro_rules! tickets_impl {
 
             async fn create_ticket_(&self, t: &NewTicket) -> Result<Ticket> {
                 t.attachments.iter().try_for_each(check_attachment)?;
-                let now = now();
+                let now = self.clock.now();
                 let mut tx = self.begin_write().await?;
                 if let Some(k) = &t.idempotency {
-                    if let Some(id) = Self::reserve_key(&mut tx, k, "ticket").await? {
+                    if let Some(id) = Self::reserve_key(&mut tx, k, "ticket", now).await? {
                         let ticket = Self::load_ticket(&mut tx, id).await?;
                         return ticket.ok_or_else(|| corrupt("idempotency key names a missing ticket"));
                     }
                 }
                 let d = &t.draft;
-                let (requester, organization) = Self::resolve_requester(&mut tx, &t.requester).await?;
+                let (requester, organization) = Self::resolve_requester(&mut tx, &t.requester, now).await?;
                 Self::check_assignment(&mut tx, d.assignee_id, d.team_id).await?;
                 if let Some(f) = t.follow_up_of {
                     Self::require(&mut tx, "SELECT COUNT(*) FROM tickets WHERE id = $1", f.0, "follow_up_of").await?;
@@ -283,7 +284,7 @@ macro_rules! tickets_impl {
             }
 
             async fn update_ticket_(&self, id: TicketId, patch: &TicketPatch, actor: Actor) -> Result<Option<Ticket>> {
-                let now = now();
+                let now = self.clock.now();
                 let mut tx = self.begin_write().await?;
                 let Some(ticket) = Self::lock_ticket(&mut tx, id.0).await? else { return Ok(None) };
                 Self::check_assignment(&mut tx, patch.assignee_id.flatten(), patch.team_id.flatten()).await?;
@@ -300,10 +301,10 @@ macro_rules! tickets_impl {
 
             async fn add_message_(&self, ticket: TicketId, m: &NewMessage) -> Result<Option<(Ticket, Message)>> {
                 m.attachments.iter().try_for_each(check_attachment)?;
-                let now = now();
+                let now = self.clock.now();
                 let mut tx = self.begin_write().await?;
                 if let Some(k) = &m.idempotency {
-                    if let Some(id) = Self::reserve_key(&mut tx, k, "message").await? {
+                    if let Some(id) = Self::reserve_key(&mut tx, k, "message", now).await? {
                         let msg = Self::load_message(&mut tx, id).await?;
                         let msg = msg.ok_or_else(|| corrupt("idempotency key names a missing message"))?;
                         if msg.ticket_id != ticket {

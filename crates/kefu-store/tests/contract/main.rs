@@ -8,7 +8,7 @@ mod people;
 mod tickets;
 
 use kefu_domain::*;
-use kefu_store::testing::{TestDb, fresh_store};
+use kefu_store::testing::{TestDb, fresh_store, fresh_store_with_clock};
 use kefu_store::*;
 use std::collections::HashSet;
 
@@ -224,5 +224,124 @@ async fn settings_keep_the_first_value_written() {
     assert_eq!(
         db.get_setting("secret").await.unwrap().as_deref(),
         Some("one")
+    );
+}
+
+#[tokio::test]
+async fn every_write_is_stamped_with_the_stores_clock() {
+    // Sub-second digits on purpose: the store keeps microseconds and must hand back what
+    // it reads back later.
+    let t0 = Timestamp::from_microsecond(1_767_258_000_123_456).unwrap();
+    let hour = jiff::SignedDuration::from_hours(1);
+    let clock = std::sync::Arc::new(ManualClock::new(t0));
+    let db = fresh_store_with_clock(clock.clone()).await;
+
+    let team = db.create_team("Support", "").await.unwrap();
+    let agent = db
+        .create_agent(&new_agent("clock@kefu.test", vec![team.id]))
+        .await
+        .unwrap();
+    let o = db
+        .create_organization(&org("Clockworks", false))
+        .await
+        .unwrap();
+    let c = customer(&db, "Li", "li@example.com").await;
+    assert_eq!(
+        [
+            team.created_at,
+            agent.created_at,
+            o.created_at,
+            c.created_at
+        ],
+        [t0; 4]
+    );
+
+    let t = ticket_for(&db, &c, "时间不对").await;
+    assert_eq!((t.created_at, t.updated_at), (t0, t0));
+    assert_eq!(db.get_ticket(t.id).await.unwrap().as_ref(), Some(&t));
+    let by_mail = db
+        .create_ticket(&ticket_from(by_email("new@example.com"), "new requester"))
+        .await
+        .unwrap();
+    let requester = db
+        .get_customer(by_mail.requester_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(requester.created_at, t0, "a requester created on the way");
+
+    clock.advance(hour);
+    let patch = TicketPatch {
+        assignee_id: Some(Some(agent.id)),
+        ..status(Status::Pending)
+    };
+    let t1 = db
+        .update_ticket(t.id, &patch, Actor::Agent(agent.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((t1.created_at, t1.updated_at), (t0, t0 + hour));
+
+    clock.advance(hour);
+    let solve = NewMessage {
+        status_after: Some(Status::Solved),
+        ..reply(Actor::Agent(agent.id), "已解决")
+    };
+    let (t2, m) = db.add_message(t.id, &solve).await.unwrap().unwrap();
+    assert_eq!(m.created_at, t0 + hour * 2);
+    assert_eq!(
+        (t2.created_at, t2.updated_at, t2.solved_at),
+        (t0, t0 + hour * 2, Some(t0 + hour * 2))
+    );
+    assert_eq!(db.get_ticket(t.id).await.unwrap().as_ref(), Some(&t2));
+
+    let messages = db.list_messages(t.id, true).await.unwrap();
+    let at: Vec<_> = messages.iter().map(|m| m.created_at).collect();
+    assert_eq!(at, [t0, t0 + hour * 2]);
+    let events = db.list_events(t.id).await.unwrap();
+    let at: Vec<_> = events.iter().map(|e| (e.at, e.change.clone())).collect();
+    assert_eq!(
+        at,
+        [
+            (t0, Change::Created),
+            (
+                t0,
+                Change::Message {
+                    message_id: messages[0].id,
+                    public: true
+                }
+            ),
+            (
+                t0 + hour,
+                Change::Field {
+                    field: "assignee",
+                    from: None,
+                    to: s(&agent.id.0.to_string())
+                }
+            ),
+            (
+                t0 + hour,
+                Change::Field {
+                    field: "status",
+                    from: s("new"),
+                    to: s("pending")
+                }
+            ),
+            (
+                t0 + hour * 2,
+                Change::Message {
+                    message_id: m.id,
+                    public: true
+                }
+            ),
+            (
+                t0 + hour * 2,
+                Change::Field {
+                    field: "status",
+                    from: s("pending"),
+                    to: s("solved")
+                }
+            ),
+        ]
     );
 }

@@ -8,6 +8,7 @@ use super::{
     rng::Rng,
     topics::{self, TOPICS, Vars, fill},
 };
+use jiff::SignedDuration;
 use kefu_domain::{Channel, Lang, Priority, Role, Segment, Status, TicketType};
 
 /// Plans one ticket requested by customer `requester` (`c`).
@@ -260,6 +261,9 @@ pub(super) fn plan_ticket(rng: &mut Rng, requester: usize, c: &CustomerSpec) -> 
         assignee_at_creation,
         body,
         steps,
+        // Dated by `timeline::schedule` once every ticket is planned.
+        created_at: SignedDuration::ZERO,
+        step_times: Vec::new(),
     }
 }
 

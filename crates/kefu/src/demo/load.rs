@@ -1,19 +1,21 @@
 //! Replays a [`Plan`] through the ordinary [`Store`] methods, so the demo's tickets have
 //! real messages and a real event log (created, assigned, replied, solved, closed by rule).
 //!
-//! Tickets are created strictly in plan order, so ticket numbers and subjects are the same
-//! on every load. What happens after creation runs on a few concurrent tasks, each ticket's
-//! steps in order; only the interleaving of *different* tickets' events varies.
+//! The store must read the [`ManualClock`] passed along: before each write the loader sets
+//! it to the planned time (pinned by [`Plan::origin`] to the real time at load), so rows
+//! carry the plan's dates instead of the moment of loading. Writes run one at a time, in
+//! time order across all tickets: the clock is shared, so two writes in flight would read
+//! each other's time. Tickets are thereby created in plan order, so ticket numbers and
+//! subjects are the same on every load, and ids of messages and events follow time.
 
 use super::{
     people::{AGENTS, ORGS, TEAMS},
     plan::{Plan, Step, TicketSpec},
 };
 use indicatif::ProgressBar;
+use jiff::{SignedDuration, Timestamp};
 use kefu_domain::*;
-use kefu_store::{NewMessage, NewTicket, RequesterRef, Store, StoreError};
-use std::sync::Arc;
-use tokio::task::JoinSet;
+use kefu_store::{Clock, ManualClock, NewMessage, NewTicket, RequesterRef, Store, StoreError};
 
 /// What was loaded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,21 +35,36 @@ struct Ids {
     customers: Vec<CustomerId>,
 }
 
-/// Tickets whose follow-up steps may run at the same time.
-const WORKERS: usize = 4;
-
-/// Loads `plan` into `store`, which should be empty. Every agent and portal customer gets
-/// `password_hash` (hash the demo password once; hashing per person is slow).
+/// Loads `plan` into `store`, which should be empty and must stamp its rows with `clock`
+/// (open it with `kefu_store::connect_with_clock`). The history ends less than a day before
+/// now (the real time). Every agent and portal customer gets `password_hash` (hash the
+/// demo password once; hashing per person is slow).
+///
+/// # Panics
+/// If `store` does not read `clock`.
 pub async fn load(
-    store: &Arc<dyn Store>,
+    store: &dyn Store,
+    clock: &ManualClock,
     plan: &Plan,
     password_hash: &str,
     progress: &ProgressBar,
 ) -> Result<Summary, StoreError> {
+    let origin = plan.origin(Timestamp::now());
+    let at = |offset: SignedDuration| clock.set(origin + offset);
+
     progress.set_message("teams and agents");
+    at(plan.setup_at());
+    let next = || clock.advance(SignedDuration::from_mins(1));
     let mut teams = Vec::new();
     for (name, description) in TEAMS {
-        teams.push(store.create_team(name, description).await?.id);
+        let team = store.create_team(name, description).await?;
+        assert_eq!(
+            team.created_at,
+            clock.now(),
+            "the demo store must be opened with the demo's clock"
+        );
+        teams.push(team.id);
+        next();
     }
     let mut agents = Vec::new();
     for a in &AGENTS {
@@ -67,6 +84,7 @@ pub async fn load(
         };
         store.update_agent(agent.id, &patch).await?;
         agents.push(agent.id);
+        next();
     }
     let mut orgs = Vec::new();
     for o in &ORGS {
@@ -79,11 +97,13 @@ pub async fn load(
             })
             .await?;
         orgs.push(org.id);
+        next();
     }
 
     progress.set_message("customers");
     let mut customers = Vec::new();
-    for c in &plan.customers {
+    for (i, c) in plan.customers.iter().enumerate() {
+        at(plan.customer_created_at(i));
         let customer = store
             .create_customer(
                 &NewCustomer {
@@ -109,24 +129,38 @@ pub async fn load(
     }
 
     progress.set_message("tickets");
-    let ids = Arc::new(Ids {
+    let ids = Ids {
         teams,
         agents,
         customers,
-    });
-    let mut tasks = JoinSet::new();
+    };
+    // (when, ticket, 0 for its creation or 1 + the step's index), in time order.
+    let mut events: Vec<(SignedDuration, usize, usize)> = plan
+        .tickets
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            let steps = t.step_times.iter().enumerate();
+            std::iter::once((t.created_at, i, 0))
+                .chain(steps.map(move |(s, &when)| (when, i, s + 1)))
+        })
+        .collect();
+    events.sort_unstable();
+    let mut created: Vec<Option<TicketId>> = vec![None; plan.tickets.len()];
     let mut messages = 0;
-    for spec in &plan.tickets {
-        let ticket = store.create_ticket(&new_ticket(spec, &ids)?).await?;
-        messages += spec.message_count();
-        if tasks.len() >= WORKERS {
-            join_one(&mut tasks, progress).await?;
+    for (when, i, step) in events {
+        let spec = &plan.tickets[i];
+        at(when);
+        match (step, created[i]) {
+            (0, _) => {
+                let ticket = store.create_ticket(&new_ticket(spec, &ids)?).await?;
+                created[i] = Some(ticket.id);
+                messages += spec.message_count();
+            }
+            (s, Some(ticket)) => run_step(store, &ids, spec, ticket, &spec.steps[s - 1]).await?,
+            (_, None) => unreachable!("a ticket's steps come after its creation"),
         }
-        let (store, ids, steps) = (store.clone(), ids.clone(), spec.steps.clone());
-        tasks.spawn(async move { run_steps(&*store, &ids, ticket.id, &steps).await });
-    }
-    while !tasks.is_empty() {
-        join_one(&mut tasks, progress).await?;
+        progress.inc(1);
     }
 
     Ok(Summary {
@@ -137,18 +171,6 @@ pub async fn load(
         tickets: plan.tickets.len(),
         messages,
     })
-}
-
-async fn join_one(
-    tasks: &mut JoinSet<Result<(), StoreError>>,
-    progress: &ProgressBar,
-) -> Result<(), StoreError> {
-    if let Some(joined) = tasks.join_next().await {
-        // A panic in a step is a bug in this module: surface it as such.
-        joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
-        progress.inc(1);
-    }
-    Ok(())
 }
 
 fn new_ticket(spec: &TicketSpec, ids: &Ids) -> Result<NewTicket, StoreError> {
@@ -180,68 +202,57 @@ fn new_ticket(spec: &TicketSpec, ids: &Ids) -> Result<NewTicket, StoreError> {
     })
 }
 
-async fn run_steps(
+/// One step of ticket `spec` (stored as `ticket`).
+async fn run_step(
     store: &dyn Store,
     ids: &Ids,
+    spec: &TicketSpec,
     ticket: TicketId,
-    steps: &[Step],
+    step: &Step,
 ) -> Result<(), StoreError> {
-    let Some(t) = store.get_ticket(ticket).await? else {
-        return Err(StoreError::InvalidReference("demo ticket"));
-    };
-    let requester = t.requester_id;
-    for step in steps {
-        match step {
-            Step::Assign { agent, by } => {
-                let patch = TicketPatch {
-                    assignee_id: Some(Some(ids.agents[*agent])),
-                    tier: Some(Tier::new(AGENTS[*agent].tier.max(t.tier.get()).into())?),
-                    ..Default::default()
-                };
-                store
-                    .update_ticket(ticket, &patch, Actor::Agent(ids.agents[*by]))
-                    .await?;
-            }
-            Step::Customer { body } => {
-                store
-                    .add_message(
-                        ticket,
-                        &message(Actor::Customer(requester), true, body, None),
-                    )
-                    .await?;
-            }
-            Step::Reply {
-                agent,
-                body,
-                status,
-            } => {
-                let m = message(Actor::Agent(ids.agents[*agent]), true, body, *status);
-                store.add_message(ticket, &m).await?;
-            }
-            Step::Note { agent, body } => {
-                store
-                    .add_message(
-                        ticket,
-                        &message(Actor::Agent(ids.agents[*agent]), false, body, None),
-                    )
-                    .await?;
-            }
-            Step::SetStatus { agent, status } => {
-                let patch = TicketPatch {
-                    status: Some(*status),
-                    ..Default::default()
-                };
-                store
-                    .update_ticket(ticket, &patch, Actor::Agent(ids.agents[*agent]))
-                    .await?;
-            }
-            Step::CloseByRule => {
-                let patch = TicketPatch {
-                    status: Some(Status::Closed),
-                    ..Default::default()
-                };
-                store.update_ticket(ticket, &patch, Actor::Rule).await?;
-            }
+    let requester = ids.customers[spec.requester];
+    match step {
+        Step::Assign { agent, by } => {
+            let patch = TicketPatch {
+                assignee_id: Some(Some(ids.agents[*agent])),
+                tier: Some(Tier::new(AGENTS[*agent].tier.max(spec.tier).into())?),
+                ..Default::default()
+            };
+            store
+                .update_ticket(ticket, &patch, Actor::Agent(ids.agents[*by]))
+                .await?;
+        }
+        Step::Customer { body } => {
+            let m = message(Actor::Customer(requester), true, body, None);
+            store.add_message(ticket, &m).await?;
+        }
+        Step::Reply {
+            agent,
+            body,
+            status,
+        } => {
+            let m = message(Actor::Agent(ids.agents[*agent]), true, body, *status);
+            store.add_message(ticket, &m).await?;
+        }
+        Step::Note { agent, body } => {
+            let m = message(Actor::Agent(ids.agents[*agent]), false, body, None);
+            store.add_message(ticket, &m).await?;
+        }
+        Step::SetStatus { agent, status } => {
+            let patch = TicketPatch {
+                status: Some(*status),
+                ..Default::default()
+            };
+            store
+                .update_ticket(ticket, &patch, Actor::Agent(ids.agents[*agent]))
+                .await?;
+        }
+        Step::CloseByRule => {
+            let patch = TicketPatch {
+                status: Some(Status::Closed),
+                ..Default::default()
+            };
+            store.update_ticket(ticket, &patch, Actor::Rule).await?;
         }
     }
     Ok(())

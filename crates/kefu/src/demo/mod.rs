@@ -3,9 +3,10 @@
 //! Chinese and English, and 2,000 tickets in every status with realistic conversations
 //! (repairs, refunds, invoices 发票, shipping 物流, warranty 保修, complaints, …).
 //!
-//! Deterministic: a fixed seed and our own PRNG ([`rng`]) produce a pure [`Plan`]; [`load`]
-//! replays it through the normal `Store` methods, so every ticket has a real event log.
-//! Store timestamps are "now" at load time, so all activity is dated at the load.
+//! Deterministic: a fixed seed and our own PRNG ([`rng`]) produce a pure [`Plan`], dated over
+//! the last 90 days by [`timeline`]; [`load`] replays it through the normal `Store` methods
+//! on a store opened with a [`kefu_store::ManualClock`], setting the clock before each step,
+//! so every ticket has a real event log with plausible times ending shortly before the load.
 //!
 //! Never does: anything but create data through the public store interface.
 
@@ -17,6 +18,7 @@ mod rng;
 mod texts_en;
 mod texts_zh_cn;
 mod texts_zh_tw;
+mod timeline;
 mod topics;
 
 pub use load::{Summary, load};
@@ -57,9 +59,10 @@ pub fn logins() -> [Login; 5] {
     ]
 }
 
-/// A progress bar over the customers and tickets of `plan` (drawn only on a terminal).
+/// A progress bar over the customers and ticket events of `plan` (drawn only on a
+/// terminal).
 pub fn progress_bar(plan: &Plan) -> ProgressBar {
-    let bar = ProgressBar::new((plan.customers.len() + plan.tickets.len()) as u64);
+    let bar = ProgressBar::new((plan.customers.len() + plan.ticket_events()) as u64);
     let style = ProgressStyle::with_template(
         "{spinner} demo: {msg:<18} [{bar:40}] {pos}/{len} ({elapsed})",
     )

@@ -1,13 +1,20 @@
 //! The demo workspace as plain data: who the customers are and what happens on each
-//! ticket, step by step. Pure and deterministic: the same [`DemoSize`] always yields the
-//! same [`Plan`] (the seed is fixed), so the demo is identical on every machine and a
-//! test can compare two plans with `==`. [`super::load`] replays a plan through the store.
+//! ticket, step by step, and when. Pure and deterministic: the same [`DemoSize`] always
+//! yields the same [`Plan`] (the seeds are fixed), so the demo is identical on every machine
+//! and a test can compare two plans with `==`. [`super::load`] replays a plan through the
+//! store.
+//!
+//! Times are offsets from the plan's origin, a midnight in the helpdesk's time zone;
+//! [`Plan::origin`] pins them to real time so that the history ends less than a day
+//! before the load (see [`super::timeline`]).
 
 use super::{
     conversation::plan_ticket,
     people::{self, CustomerSpec},
     rng::Rng,
+    timeline,
 };
+use jiff::{SignedDuration, Timestamp};
 use kefu_domain::{Channel, Priority, Status, TicketType};
 
 const SEED: u64 = 0x6B65_6675_2026;
@@ -35,6 +42,7 @@ impl DemoSize {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub customers: Vec<CustomerSpec>,
+    /// In order of creation (ticket numbers follow this order).
     pub tickets: Vec<TicketSpec>,
 }
 
@@ -61,6 +69,10 @@ pub struct TicketSpec {
     pub assignee_at_creation: Option<usize>,
     pub body: String,
     pub steps: Vec<Step>,
+    /// When it was created, from the plan's origin.
+    pub created_at: SignedDuration,
+    /// When each of `steps` happens (as many, strictly increasing, after `created_at`).
+    pub step_times: Vec<SignedDuration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +138,30 @@ impl Plan {
                 plan_ticket(&mut rng, requester, &customers[requester])
             })
             .collect();
-        Plan { customers, tickets }
+        let mut plan = Plan { customers, tickets };
+        timeline::schedule(&mut plan);
+        plan
+    }
+
+    /// Where to pin the plan's offsets for a load at `now`: the latest midnight (helpdesk
+    /// time) that puts the last activity at or before `now`, so it is less than a day old
+    /// and every time of day is as planned.
+    pub fn origin(&self, now: Timestamp) -> Timestamp {
+        timeline::origin(self, now)
+    }
+
+    /// When the teams, agents and organizations were set up (a minute apart).
+    pub fn setup_at(&self) -> SignedDuration {
+        timeline::setup_at()
+    }
+
+    /// When customer `i` was added (all of them before the first ticket, in order).
+    pub fn customer_created_at(&self, i: usize) -> SignedDuration {
+        timeline::customer_created_at(i, self.customers.len())
+    }
+
+    /// The ticket creations and steps, `(tickets + steps)` in all.
+    pub fn ticket_events(&self) -> usize {
+        self.tickets.iter().map(|t| 1 + t.steps.len()).sum()
     }
 }
