@@ -287,6 +287,15 @@ pub fn on_message(
     Ok((t, changes))
 }
 
+/// Solved tickets close by rule once they have stayed solved this long (Zendesk's default
+/// is 4 days). After that a customer's message opens a follow-up instead of reopening.
+pub const DEFAULT_CLOSE_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(4 * 24);
+
+/// Whether the auto-close rule applies to `ticket` at `now`.
+pub fn due_for_close(ticket: &Ticket, now: Timestamp, after: jiff::SignedDuration) -> bool {
+    ticket.status == Status::Solved && ticket.solved_at.is_some_and(|at| at + after <= now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,6 +425,23 @@ mod tests {
         assert_eq!(fields, ["priority", "assignee", "status"]);
         assert_eq!(t.status, Status::Open, "assigning a new ticket opens it");
         assert_eq!(t.updated_at, now());
+    }
+
+    #[test]
+    fn solved_tickets_are_due_for_close_only_after_the_delay() {
+        let patch = TicketPatch {
+            status: Some(Status::Solved),
+            ..Default::default()
+        };
+        let (t, _) = apply_patch(&ticket(Status::Open), &patch, AGENT, now()).unwrap();
+        let day = jiff::SignedDuration::from_hours(24);
+        assert!(!due_for_close(&t, now() + day * 3, DEFAULT_CLOSE_AFTER));
+        assert!(due_for_close(&t, now() + day * 4, DEFAULT_CLOSE_AFTER));
+        assert!(!due_for_close(
+            &ticket(Status::Open),
+            now() + day * 30,
+            DEFAULT_CLOSE_AFTER
+        ));
     }
 
     #[test]

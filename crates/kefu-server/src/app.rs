@@ -15,6 +15,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Solved tickets close by rule after this long; `None` switches the job off.
+    pub close_solved_after: Option<jiff::SignedDuration>,
 }
 
 impl std::fmt::Debug for Config {
@@ -23,6 +25,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("secure_cookies", &self.secure_cookies)
+            .field("close_solved_after", &self.close_solved_after)
             .finish()
     }
 }
@@ -33,6 +36,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".parse().expect("valid default address"),
             max_body_bytes: 25 * 1024 * 1024,
             secure_cookies: false,
+            close_solved_after: Some(kefu_domain::DEFAULT_CLOSE_AFTER),
         }
     }
 }
@@ -125,10 +129,16 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let jobs = crate::jobs::spawn(
+            self.state.store.clone(),
+            self.state.config.close_solved_after,
+        );
         let app = router(self.state);
-        axum::serve(self.listener, app)
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        jobs.abort();
+        served
     }
 }
 

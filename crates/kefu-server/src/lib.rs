@@ -12,6 +12,7 @@ pub mod auth;
 mod download;
 pub mod error;
 mod idempotency;
+pub mod jobs;
 pub mod sanitize;
 mod visibility;
 pub mod web;

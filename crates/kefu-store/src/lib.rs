@@ -151,6 +151,9 @@ pub trait Store: Send + Sync + 'static {
         actor: Actor,
     ) -> Result<Option<Ticket>>;
     /// Adds a message (and its status effect through `kefu_domain::on_message`).
+    /// Ids of solved tickets whose `solved_at` is at or before `cutoff`, oldest first (for the
+    /// auto-close rule; callers close each through `update_ticket` as `Actor::Rule`).
+    async fn solved_before(&self, cutoff: Timestamp, limit: u32) -> Result<Vec<TicketId>>;
     async fn add_message(
         &self,
         ticket: TicketId,

@@ -70,6 +70,9 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes (default 25 MiB).
     #[arg(long, env = "KEFU_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Close solved tickets by rule after this many days (0 switches the rule off).
+    #[arg(long, env = "KEFU_CLOSE_SOLVED_AFTER_DAYS", default_value_t = 4)]
+    pub close_solved_after_days: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -88,6 +88,8 @@ pub async fn serve(global: &GlobalOpts, args: ServeArgs) -> Result<()> {
     if let Some(n) = args.max_body_bytes {
         config.max_body_bytes = n;
     }
+    config.close_solved_after = (args.close_solved_after_days > 0)
+        .then(|| jiff::SignedDuration::from_hours(i64::from(args.close_solved_after_days) * 24));
     let app = Application::build(store.clone(), config)
         .await
         .with_context(|| format!("starting the server on {}", args.listen))?;

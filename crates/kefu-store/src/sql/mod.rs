@@ -353,6 +353,16 @@ macro_rules! impl_store {
             ) -> Result<Option<Ticket>> {
                 self.update_ticket_(id, patch, actor).await
             }
+            async fn solved_before(&self, cutoff: Timestamp, limit: u32) -> Result<Vec<TicketId>> {
+                let rows = sqlx::query(
+                    "SELECT id FROM tickets WHERE status = 'solved' AND solved_at <= $1 ORDER BY solved_at, id LIMIT $2",
+                )
+                .bind(us(cutoff))
+                .bind(i64::from(limit.clamp(1, 1000)))
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter().map(|r| Ok(TicketId(r.try_get(0)?))).collect()
+            }
             async fn add_message(
                 &self,
                 ticket: TicketId,
