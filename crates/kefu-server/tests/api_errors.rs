@@ -341,3 +341,49 @@ async fn invalid_idempotency_keys_and_conflicting_creates_are_client_errors() {
         .await
         .assert_error(409, "conflict");
 }
+
+/// Found by schemathesis (`.ci/run`, "api-conformance"): what the OpenAPI document allows
+/// is accepted, and what it forbids is rejected.
+#[tokio::test]
+async fn bodies_are_objects_and_integral_floats_are_integers() {
+    let app = spawn_app().await;
+    let admin = app.agent(Role::Admin).await;
+    let api = app.api(&admin);
+    // serde would read `[name, description]` as a team; the document says object.
+    let r = api
+        .send(
+            api.request(Method::POST, "/api/v1/teams")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(r#"["Billing", null]"#),
+        )
+        .await;
+    r.assert_error(422, "invalid_input");
+    let team = api.post("/api/v1/teams", &json!({"name": "Billing"})).await;
+    assert_eq!(team.status.as_u16(), 201, "{}", team.text);
+    let id = team.body["id"].as_i64().unwrap();
+    // JSON Schema's `integer` includes 2.0: an id or tier written so is accepted.
+    let r = api
+        .post(
+            "/api/v1/agents",
+            &json!({"email": "float@kefu.example", "name": "F", "role": "agent",
+                    "password": "long enough", "tier": 2.0, "teams": [id as f64]}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    assert_eq!(r.body["tier"], 2);
+    assert_eq!(r.body["teams"], json!([id]));
+    let r = api
+        .post(
+            "/api/v1/agents",
+            &json!({"email": "half@kefu.example", "name": "H", "role": "agent",
+                    "password": "long enough", "tier": 1.5}),
+        )
+        .await;
+    r.assert_error(422, "invalid_input");
+    // A blank cursor is not one the server issued; one with spaces around it is.
+    api.get("/api/v1/tickets?cursor=")
+        .await
+        .assert_error(422, "invalid_input");
+    let r = api.get("/api/v1/tickets?cursor=%201.1%20").await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+}

@@ -16,9 +16,87 @@ use utoipa::OpenApi;
 
 static DOC: LazyLock<Value> = LazyLock::new(|| {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    add_common_responses(&mut doc);
     describe_responses(&mut doc);
     doc
 });
+
+/// The error statuses that come from the extractors and the authentication layer rather
+/// than from a handler's own logic, added to every operation they apply to so that the
+/// document lists every status an operation can answer with:
+/// 401 on every authenticated operation; 403 on every authenticated write (CSRF check
+/// of session writes); 404 wherever there is a path id (malformed or unknown); 413, 415
+/// and 422 wherever there is a request body; 422 wherever there are query or header
+/// parameters. Also gives the `Idempotency-Key` header its schema.
+fn add_common_responses(doc: &mut Value) {
+    let error = serde_json::json!({
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    });
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (method, op) in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.iter_mut())
+    {
+        // (`get`, not indexing: indexing a `&mut Value` inserts `null` for a missing key.)
+        let public = op
+            .get("security")
+            .and_then(Value::as_array)
+            .is_some_and(|s| {
+                s.iter()
+                    .all(|r| r.as_object().is_some_and(|r| r.is_empty()))
+            });
+        let params = op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let has = |place: &str| params.iter().any(|p| p["in"] == place);
+        let mut statuses = Vec::new();
+        if !public {
+            statuses.push("401");
+            if method != "get" {
+                statuses.push("403");
+            }
+        }
+        if has("path") {
+            statuses.push("404");
+        }
+        if op.get("requestBody").is_some() {
+            statuses.extend(["413", "415", "422"]);
+        }
+        if has("query") || has("header") {
+            statuses.push("422");
+        }
+        let params: Vec<Value> = params
+            .into_iter()
+            .map(|mut p| {
+                if p["name"] == "Idempotency-Key" {
+                    p["schema"] = serde_json::json!({
+                        "type": "string", "pattern": "^[!-~]{1,255}$",
+                        "description": "1–255 visible ASCII characters"
+                    });
+                }
+                p
+            })
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = Value::from(params);
+        }
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for status in statuses {
+            responses.entry(status).or_insert_with(|| error.clone());
+        }
+        // Keep the statuses in order (the map keeps insertion order).
+        let mut sorted: Vec<(String, Value)> = std::mem::take(responses).into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        responses.extend(sorted);
+    }
+}
 
 /// OpenAPI requires a description on every response; the handlers' annotations give the
 /// status and body only, so the meaning of each status is filled in here, once.
@@ -31,6 +109,7 @@ fn describe_responses(doc: &mut Value) {
         "404" => "Not found, or not visible to the caller (`not_found`)",
         "409" => "Conflicts with an existing record (`conflict`)",
         "413" => "Body larger than the limit (`payload_too_large`)",
+        "415" => "Body without `Content-Type: application/json` (`unsupported_media_type`)",
         "422" => {
             "Invalid input (`invalid_input`, `malformed_json`, `illegal_transition`, `ticket_closed`)"
         }
@@ -267,6 +346,24 @@ mod tests {
             .flat_map(|responses| responses.values())
             .all(|r| r["description"].as_str().is_some_and(|d| !d.is_empty()));
         assert!(described, "every response has a description");
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let r = &op["responses"];
+                if !path.starts_with("/api/") {
+                    assert!(r.get("401").is_none(), "{method} {path} is public");
+                    continue;
+                }
+                assert!(r["401"].is_object(), "{method} {path}: 401");
+                if path.contains("{id}") {
+                    assert!(r["404"].is_object(), "{method} {path}: 404");
+                }
+                if op.get("requestBody").is_some() {
+                    for s in ["413", "415", "422"] {
+                        assert!(r[s].is_object(), "{method} {path}: {s}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

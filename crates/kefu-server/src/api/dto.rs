@@ -6,7 +6,8 @@
 //! Closed vocabularies appear in the OpenAPI document with their values taken from the
 //! domain's `ALL` lists, so the document cannot drift from the code.
 
-use crate::api::extract::nullable;
+use crate::api::constraints::{BodyText, EmailAddress, SubjectText, TagText};
+use crate::api::extract::int;
 use crate::error::ErrorCode;
 use kefu_domain::{Actor, Change, Ticket, Timestamp};
 use kefu_store::{Attachment, Event, Message};
@@ -151,7 +152,9 @@ page! {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequesterInput {
+    #[schema(value_type = EmailAddress)]
     pub email: String,
+    #[schema(value_type = Option<crate::api::constraints::DisplayName>)]
     pub name: Option<String>,
 }
 
@@ -161,25 +164,38 @@ pub struct RequesterInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTicketRequest {
+    #[schema(value_type = SubjectText)]
     pub subject: String,
     /// Plain-text body of the first message.
+    #[schema(value_type = BodyText)]
     pub body: String,
     /// Optional HTML body; it is sanitised before it is stored.
     pub body_html: Option<String>,
     pub requester: Option<RequesterInput>,
+    /// An existing customer.
+    #[serde(default, deserialize_with = "int::opt")]
     pub requester_id: Option<i64>,
     #[schema(value_type = Option<PriorityName>)]
     pub priority: Option<String>,
     #[serde(rename = "type")]
     #[schema(value_type = Option<TypeName>)]
     pub ticket_type: Option<String>,
+    #[schema(value_type = Option<Vec<TagText>>, max_items = 50)]
     pub tags: Option<Vec<String>>,
     /// Defaults to `api`.
     #[schema(value_type = Option<ChannelName>)]
     pub channel: Option<String>,
+    /// An existing agent.
+    #[serde(default, deserialize_with = "int::opt")]
     pub assignee_id: Option<i64>,
+    /// An existing team.
+    #[serde(default, deserialize_with = "int::opt")]
     pub team_id: Option<i64>,
+    /// Support tier 1–4 (default 1).
+    #[serde(default, deserialize_with = "int::opt")]
+    #[schema(minimum = 1, maximum = 4)]
     pub tier: Option<i64>,
+    /// A JSON object, at most 64 KiB serialized.
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<serde_json::Value>,
 }
@@ -188,6 +204,7 @@ pub struct CreateTicketRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchTicketRequest {
+    #[schema(value_type = Option<SubjectText>)]
     pub subject: Option<String>,
     #[schema(value_type = Option<StatusName>)]
     pub status: Option<String>,
@@ -196,14 +213,22 @@ pub struct PatchTicketRequest {
     #[serde(rename = "type")]
     #[schema(value_type = Option<TypeName>)]
     pub ticket_type: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    /// An existing agent, or `null` to unassign.
+    #[serde(default, deserialize_with = "int::nullable")]
     #[schema(value_type = Option<i64>)]
     pub assignee_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    /// An existing team, or `null`.
+    #[serde(default, deserialize_with = "int::nullable")]
     #[schema(value_type = Option<i64>)]
     pub team_id: Option<Option<i64>>,
+    /// Support tier 1–4.
+    #[serde(default, deserialize_with = "int::opt")]
+    #[schema(minimum = 1, maximum = 4)]
     pub tier: Option<i64>,
+    /// Replaces the ticket's tags.
+    #[schema(value_type = Option<Vec<TagText>>, max_items = 50)]
     pub tags: Option<Vec<String>>,
+    /// A JSON object, at most 64 KiB serialized; replaces the ticket's custom fields.
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<serde_json::Value>,
 }
@@ -213,6 +238,7 @@ pub struct PatchTicketRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMessageRequest {
+    #[schema(value_type = BodyText)]
     pub body: String,
     pub body_html: Option<String>,
     /// `false` makes an internal note (agents only). Default `true`.

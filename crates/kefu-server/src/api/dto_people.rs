@@ -1,8 +1,11 @@
 //! Wire types for customers, organizations, agents and teams, and their conversion from
 //! domain types. Secrets (password hashes) never appear in any output type.
 
+use crate::api::constraints::{
+    self, DisplayName, DomainName, EmailAddress, Password, ShortValue, TimeZoneName,
+};
 use crate::api::dto::{IdentityKindName, LangName, RoleName, SegmentName, ts};
-use crate::api::extract::nullable;
+use crate::api::extract::{int, nullable};
 use kefu_domain::{Agent, Customer, Identity, Organization, Team};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -61,12 +64,18 @@ impl From<&Customer> for CustomerDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomerRequest {
+    #[schema(value_type = DisplayName)]
     pub name: String,
+    #[schema(value_type = Option<EmailAddress>)]
     pub email: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<ShortValue>)]
     pub phones: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<ShortValue>)]
     pub external_ids: Vec<String>,
+    /// An existing organization.
+    #[serde(default, deserialize_with = "int::opt")]
     pub organization_id: Option<i64>,
     /// Default `standard`.
     #[schema(value_type = Option<SegmentName>)]
@@ -75,29 +84,71 @@ pub struct CreateCustomerRequest {
     #[schema(value_type = Option<LangName>)]
     pub language: Option<String>,
     /// IANA time zone, default `UTC`.
+    #[schema(value_type = Option<TimeZoneName>)]
     pub time_zone: Option<String>,
 }
 
-#[derive(Deserialize, ToSchema)]
+/// An identity to add: an email address, or a phone number or external id (1–200
+/// printable characters).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityInput {
-    #[schema(value_type = IdentityKindName)]
     pub kind: String,
     pub value: String,
+}
+
+impl utoipa::PartialSchema for IdentityInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use kefu_domain::IdentityKind;
+        let others: Vec<&str> = IdentityKind::ALL
+            .iter()
+            .filter(|k| **k != IdentityKind::Email)
+            .map(|k| k.as_str())
+            .collect();
+        let one = |kind: serde_json::Value, value: serde_json::Value| {
+            serde_json::json!({
+                "type": "object", "additionalProperties": false, "required": ["kind", "value"],
+                "properties": {"kind": kind, "value": value},
+            })
+        };
+        constraints::schema(serde_json::json!({
+            "description": "An identity to add: an email address, or a phone number or external id \
+                (1–200 printable characters).",
+            "oneOf": [
+                one(
+                    serde_json::json!({"type": "string", "enum": [IdentityKind::Email.as_str()]}),
+                    serde_json::json!({"type": "string", "maxLength": 254, "pattern": constraints::email()}),
+                ),
+                one(
+                    serde_json::json!({"type": "string", "enum": others}),
+                    serde_json::json!({"type": "string", "pattern": constraints::printable(200)}),
+                ),
+            ],
+        }))
+    }
+}
+
+impl ToSchema for IdentityInput {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("IdentityInput")
+    }
 }
 
 /// Partial update; `organization_id: null` removes the customer from their organization.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchCustomerRequest {
+    #[schema(value_type = Option<DisplayName>)]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    /// An existing organization, or `null`.
+    #[serde(default, deserialize_with = "int::nullable")]
     #[schema(value_type = Option<i64>)]
     pub organization_id: Option<Option<i64>>,
     #[schema(value_type = Option<SegmentName>)]
     pub segment: Option<String>,
     #[schema(value_type = Option<LangName>)]
     pub language: Option<String>,
+    #[schema(value_type = Option<TimeZoneName>)]
     pub time_zone: Option<String>,
     /// Identities to add; existing ones are kept.
     #[serde(default)]
@@ -131,12 +182,29 @@ impl From<&Organization> for OrganizationDto {
     }
 }
 
-/// Creates an organization (POST) or changes some of its fields (PATCH: absent fields
-/// stay; `name` is then optional too).
+/// A new organization.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    #[schema(value_type = DisplayName)]
+    pub name: String,
+    #[schema(value_type = Option<Vec<DomainName>>)]
+    pub domains: Option<Vec<String>>,
+    /// Default `standard`.
+    #[schema(value_type = Option<SegmentName>)]
+    pub segment: Option<String>,
+    /// Default `false`.
+    pub shares_tickets: Option<bool>,
+}
+
+/// Changes some fields of an organization: absent (or `null`) fields stay.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationRequest {
+    #[schema(value_type = Option<DisplayName>)]
     pub name: Option<String>,
+    /// Replaces the organization's domains.
+    #[schema(value_type = Option<Vec<DomainName>>)]
     pub domains: Option<Vec<String>>,
     #[schema(value_type = Option<SegmentName>)]
     pub segment: Option<String>,
@@ -178,31 +246,45 @@ impl From<&Agent> for AgentDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAgentRequest {
+    #[schema(value_type = EmailAddress)]
     pub email: String,
+    #[schema(value_type = DisplayName)]
     pub name: String,
     #[schema(value_type = RoleName)]
     pub role: String,
-    /// Default 1.
+    /// Support tier 1–4, default 1.
+    #[serde(default, deserialize_with = "int::opt")]
+    #[schema(minimum = 1, maximum = 4)]
     pub tier: Option<i64>,
-    #[serde(default)]
+    /// Existing teams.
+    #[serde(default, deserialize_with = "int::vec")]
     pub teams: Vec<i64>,
-    /// At least 8 characters.
+    #[schema(value_type = Password)]
     pub password: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchAgentRequest {
+    #[schema(value_type = Option<DisplayName>)]
     pub name: Option<String>,
+    /// Admins cannot demote themselves.
     #[schema(value_type = Option<RoleName>)]
     pub role: Option<String>,
+    /// Support tier 1–4.
+    #[serde(default, deserialize_with = "int::opt")]
+    #[schema(minimum = 1, maximum = 4)]
     pub tier: Option<i64>,
+    /// Existing teams; replaces the agent's teams.
+    #[serde(default, deserialize_with = "int::opt_vec")]
     pub teams: Option<Vec<i64>>,
     /// `null` falls back to the browser's language.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<LangName>)]
     pub language: Option<Option<String>>,
+    /// Admins cannot deactivate themselves.
     pub active: Option<bool>,
+    #[schema(value_type = Option<Password>)]
     pub password: Option<String>,
 }
 
@@ -226,11 +308,25 @@ impl From<&Team> for TeamDto {
     }
 }
 
-/// Creates a team (POST; `name` required) or changes some of its fields (PATCH).
+/// A new team.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeamRequest {
+    #[schema(value_type = DisplayName)]
+    pub name: String,
+    /// At most 1000 characters after trimming.
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+}
+
+/// Changes some fields of a team: absent (or `null`) fields stay.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamRequest {
+    #[schema(value_type = Option<DisplayName>)]
     pub name: Option<String>,
+    /// At most 1000 characters after trimming.
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
 }
 

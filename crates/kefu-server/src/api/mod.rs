@@ -12,6 +12,7 @@
 //! (extractors). `Idempotency-Key` is kept by the store, per caller scope, with a
 //! fingerprint of the request (`crate::idempotency`).
 
+pub mod constraints;
 pub mod docs;
 pub mod dto;
 pub mod dto_people;

@@ -71,9 +71,18 @@ pub struct CustomerListQuery {
     /// Organization id.
     pub organization: Option<i64>,
     /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(schema_with = customer_cursor_schema)]
     pub cursor: Option<String>,
+}
+
+fn customer_cursor_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::api::constraints::string(
+        "Opaque: the `next_cursor` of the previous page.",
+        crate::api::constraints::id_cursor(),
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", summary = "List or search customers",
@@ -88,7 +97,7 @@ pub async fn list_customers(
     let query = CustomerQuery {
         q: q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         organization_id: q.organization.map(OrganizationId),
-        cursor: q.cursor,
+        cursor: q.cursor.map(|c| c.trim().to_string()),
         limit: page_limit(q.limit)?,
     };
     let page = state.store.list_customers(&query).await?;
@@ -197,8 +206,10 @@ pub async fn patch_customer(
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(schema_with = crate::api::tickets::ticket_cursor_schema)]
     pub cursor: Option<String>,
 }
 
@@ -261,16 +272,16 @@ pub async fn list_organizations(
 
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations",
     summary = "Create an organization (supervisors and admins)",
-    request_body = OrganizationRequest,
+    request_body = CreateOrganizationRequest,
     responses((status = 201, body = OrganizationDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_organization(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(req): ApiJson<OrganizationRequest>,
+    ApiJson(req): ApiJson<CreateOrganizationRequest>,
 ) -> ApiResult<(StatusCode, Json<OrganizationDto>)> {
     caller.require(Permission::ManageOrganizations)?;
     let new = NewOrganization {
-        name: parse_name("name", req.name.as_deref().unwrap_or_default())?,
+        name: parse_name("name", &req.name)?,
         domains: parse_domains(req.domains.as_deref().unwrap_or_default())?,
         segment: req
             .segment

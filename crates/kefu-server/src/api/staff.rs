@@ -157,16 +157,16 @@ fn description(s: Option<&str>) -> ApiResult<Option<String>> {
 }
 
 #[utoipa::path(post, path = "/api/v1/teams", tag = "agents", summary = "Create a team (admins)",
-    request_body = TeamRequest,
+    request_body = CreateTeamRequest,
     responses((status = 201, body = TeamDto), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_team(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(req): ApiJson<TeamRequest>,
+    ApiJson(req): ApiJson<CreateTeamRequest>,
 ) -> ApiResult<(StatusCode, Json<TeamDto>)> {
     caller.require(Permission::Administer)?;
-    let name = parse_name("name", req.name.as_deref().unwrap_or_default())?;
+    let name = parse_name("name", &req.name)?;
     let description = description(req.description.as_deref())?.unwrap_or_default();
     let team = state.store.create_team(&name, &description).await?;
     Ok((StatusCode::CREATED, Json(TeamDto::from(&team))))

@@ -5,6 +5,7 @@
 //! ticket ids do not leak. Status changes go through the domain's state machine inside
 //! the store; this module only parses input into domain values.
 
+use crate::api::constraints;
 use crate::api::dto::{CreateTicketRequest, ErrorBody, PatchTicketRequest, TicketDto, TicketPage};
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKeyHeader, page_limit};
 use crate::auth::Caller;
@@ -216,8 +217,10 @@ pub async fn patch_ticket(
 #[into_params(parameter_in = Query)]
 pub struct TicketListQuery {
     /// Comma-separated statuses, e.g. `new,open`.
+    #[param(schema_with = status_list_schema)]
     pub status: Option<String>,
     /// `me`, `none` (unassigned) or an agent id.
+    #[param(schema_with = assignee_schema)]
     pub assignee: Option<String>,
     /// Team id.
     pub team: Option<i64>,
@@ -226,9 +229,35 @@ pub struct TicketListQuery {
     /// Organization id.
     pub organization: Option<i64>,
     /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(schema_with = ticket_cursor_schema)]
     pub cursor: Option<String>,
+}
+
+fn status_list_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    constraints::string(
+        "Comma-separated statuses, or blank for all.",
+        constraints::list_of(&names),
+    )
+}
+
+fn assignee_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    constraints::schema(serde_json::json!({
+        "anyOf": [
+            {"type": "string", "enum": ["me", "none"]},
+            {"type": "integer", "format": "int64"},
+        ]
+    }))
+}
+
+pub(crate) fn ticket_cursor_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    constraints::string(
+        "Opaque: the `next_cursor` of the previous page.",
+        constraints::ticket_cursor(),
+    )
 }
 
 fn assignee_filter(caller: &Caller, s: &str) -> ApiResult<AssigneeFilter> {
@@ -251,6 +280,7 @@ pub(crate) async fn list_visible(
     limit: Option<u32>,
 ) -> ApiResult<TicketPage> {
     let limit = page_limit(limit)?;
+    let cursor = cursor.map(str::trim);
     match caller.principal {
         Principal::Agent { .. } => caller.require(Permission::ReadWorkspace)?,
         Principal::Customer {
