@@ -2,7 +2,8 @@
 //!
 //! Owns: ids, enums (status, priority, type, channel, role, tier), validated values
 //! (email, subject, tag), the ticket state machine, ticket patches and the changes
-//! they produce (which become event-log rows), and authorization rules.
+//! they produce (which become event-log rows), authorization rules, and the sign-in
+//! rate-limit policy (`ratelimit`).
 //!
 //! Never does: IO, async, SQL, HTTP, serialization. Everything here is a plain
 //! function over values; time comes in as an argument.
@@ -12,6 +13,7 @@ pub mod error;
 pub mod ids;
 pub mod kinds;
 pub mod party;
+pub mod ratelimit;
 pub mod ticket;
 pub mod values;
 

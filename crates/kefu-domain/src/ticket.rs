@@ -257,7 +257,8 @@ fn set_status(t: &mut Ticket, s: Status, now: Timestamp, changes: &mut Vec<Chang
 /// - A public customer reply reopens `pending`/`solved` (and `hold` stays on hold).
 /// - An agent's public reply moves `new` to `open`, unless the agent chose a status.
 /// - An agent may submit a reply "as" a status (`pending` while waiting for the customer).
-/// - Nothing may be added to a `closed` ticket: the caller opens a follow-up instead.
+/// - Nothing may be added to a `closed` ticket: for a customer's message the caller opens
+///   a follow-up instead (see [`follow_up_draft`]); agents get `TicketClosed`.
 pub fn on_message(
     ticket: &Ticket,
     actor: Actor,
@@ -285,6 +286,41 @@ pub fn on_message(
     }
     t.updated_at = now;
     Ok((t, changes))
+}
+
+/// The prefix that marks a follow-up's subject.
+pub const FOLLOW_UP_PREFIX: &str = "Re: ";
+
+/// The draft of the follow-up ticket that a customer's message on the `closed` ticket
+/// opens (`closed` is final: the message becomes the follow-up's first message instead).
+///
+/// The follow-up keeps the closed ticket's priority, type, team, tier, tags and custom
+/// fields, starts unassigned, comes in on `channel` (that of the new message), and its
+/// subject is the closed one prefixed with [`FOLLOW_UP_PREFIX`] (unless it already starts
+/// with it, in any case), cut to [`Subject::MAX_CHARS`].
+pub fn follow_up_draft(closed: &Ticket, channel: Channel) -> Result<TicketDraft, DomainError> {
+    let prefix = FOLLOW_UP_PREFIX.trim_end();
+    let has_prefix = closed
+        .subject
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix));
+    let text = if has_prefix {
+        closed.subject.clone()
+    } else {
+        format!("{FOLLOW_UP_PREFIX}{}", closed.subject)
+    };
+    let text: String = text.chars().take(Subject::MAX_CHARS).collect();
+    Ok(TicketDraft {
+        subject: Subject::parse(&text)?,
+        priority: closed.priority,
+        ticket_type: closed.ticket_type,
+        channel,
+        assignee_id: None,
+        team_id: closed.team_id,
+        tier: closed.tier,
+        tags: closed.tags.clone(),
+        custom_fields: closed.custom_fields.clone(),
+    })
 }
 
 /// Solved tickets close by rule once they have stayed solved this long (Zendesk's default
@@ -442,6 +478,57 @@ mod tests {
             now() + day * 30,
             DEFAULT_CLOSE_AFTER
         ));
+    }
+
+    #[test]
+    fn a_follow_up_copies_the_closed_ticket_and_prefixes_its_subject() {
+        let mut closed = ticket(Status::Closed);
+        closed.priority = Priority::High;
+        closed.ticket_type = TicketType::Incident;
+        closed.assignee_id = Some(AgentId(3));
+        closed.team_id = Some(TeamId(2));
+        closed.tier = Tier::new(2).unwrap();
+        closed.tags = vec![Tag::parse("vip").unwrap()];
+        let d = follow_up_draft(&closed, Channel::Email).unwrap();
+        assert_eq!(d.subject.as_str(), "Re: 打印机无法连接");
+        assert_eq!(d.priority, Priority::High);
+        assert_eq!(d.ticket_type, TicketType::Incident);
+        assert_eq!(d.channel, Channel::Email);
+        assert_eq!(d.assignee_id, None, "a follow-up starts unassigned");
+        assert_eq!(d.team_id, Some(TeamId(2)));
+        assert_eq!(d.tier, closed.tier);
+        assert_eq!(d.tags, closed.tags);
+    }
+
+    #[test]
+    fn a_follow_up_subject_is_prefixed_once_and_bounded() {
+        let mut closed = ticket(Status::Closed);
+        for s in ["Re: printer", "RE: printer", "re:printer"] {
+            closed.subject = s.into();
+            assert_eq!(
+                follow_up_draft(&closed, Channel::Web)
+                    .unwrap()
+                    .subject
+                    .as_str(),
+                s
+            );
+        }
+        closed.subject = "打".repeat(Subject::MAX_CHARS);
+        let d = follow_up_draft(&closed, Channel::Web).unwrap();
+        assert_eq!(d.subject.as_str().chars().count(), Subject::MAX_CHARS);
+        assert!(d.subject.as_str().starts_with("Re: 打"));
+    }
+
+    #[test]
+    fn nothing_may_be_added_to_a_closed_ticket() {
+        for actor in [AGENT, CUSTOMER] {
+            for public in [true, false] {
+                assert_eq!(
+                    on_message(&ticket(Status::Closed), actor, public, None, now()),
+                    Err(DomainError::TicketClosed)
+                );
+            }
+        }
     }
 
     #[test]

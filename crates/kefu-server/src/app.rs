@@ -17,6 +17,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Solved tickets close by rule after this long; `None` switches the job off.
     pub close_solved_after: Option<jiff::SignedDuration>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (for login rate limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -26,6 +28,7 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("secure_cookies", &self.secure_cookies)
             .field("close_solved_after", &self.close_solved_after)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -37,6 +40,7 @@ impl Default for Config {
             max_body_bytes: 25 * 1024 * 1024,
             secure_cookies: false,
             close_solved_after: Some(kefu_domain::DEFAULT_CLOSE_AFTER),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -133,7 +137,8 @@ impl Application {
             self.state.store.clone(),
             self.state.config.close_solved_after,
         );
-        let app = router(self.state);
+        // The peer address reaches handlers as `ConnectInfo` (sign-in rate limiting).
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

@@ -1,4 +1,4 @@
-//! Periodic jobs every `kefu serve` node runs. One step is one function, which the
+//! Periodic jobs every `kefu serve` node runs (auto-close, purging old rate-limit counters). One step is one function, which the
 //! scheduler calls on an interval and tests call directly (STYLE.md §6).
 //!
 //! Safe on several nodes: each ticket is changed through `Store::update_ticket`, whose
@@ -60,6 +60,19 @@ pub async fn close_solved_tickets(
     Ok(closed)
 }
 
+/// Deletes rate-limit counters (sign-in attempts) of windows older than
+/// [`kefu_domain::ratelimit::RATE_LIMIT_RETENTION`]. Returns how many it deleted. Safe on
+/// several nodes: a row deleted twice is deleted once.
+pub async fn purge_rate_limits(store: &dyn Store, now: Timestamp) -> Result<u64, StoreError> {
+    let purged = store
+        .purge_rate_limits(now - kefu_domain::ratelimit::RATE_LIMIT_RETENTION)
+        .await?;
+    if purged > 0 {
+        tracing::debug!(purged, "purged old rate-limit counters");
+    }
+    Ok(purged)
+}
+
 /// Runs the periodic jobs until the returned handle is aborted.
 pub fn spawn(
     store: std::sync::Arc<dyn Store>,
@@ -74,6 +87,9 @@ pub fn spawn(
                 && let Err(e) = close_solved_tickets(store.as_ref(), Timestamp::now(), after).await
             {
                 tracing::error!(error = %e, "closing solved tickets failed; will retry");
+            }
+            if let Err(e) = purge_rate_limits(store.as_ref(), Timestamp::now()).await {
+                tracing::error!(error = %e, "purging rate-limit counters failed; will retry");
             }
         }
     })

@@ -11,6 +11,7 @@ pub mod app;
 pub mod auth;
 mod download;
 pub mod error;
+mod follow_up;
 mod idempotency;
 pub mod jobs;
 pub mod sanitize;

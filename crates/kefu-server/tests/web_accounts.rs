@@ -294,3 +294,104 @@ async fn customers_register_in_the_portal_and_submit_requests() {
     assert_eq!(r.status, 422);
     assert!(again.login_status("chen@example.com", "s3cret-pass").await == 303);
 }
+
+/// Posts the login form with a fresh form token; returns the response page.
+async fn post_login(web: &Browser, email: &str, password: &str) -> web_support::Page {
+    let csrf = web.get("/login").await.csrf();
+    web.post_form(
+        "/login",
+        &[("csrf", &csrf), ("email", email), ("password", password)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn ten_failed_sign_ins_lock_the_account_for_a_while_but_not_other_accounts() {
+    let app = spawn_app().await;
+    let victim = app.agent(Role::Agent).await;
+    let other = app.agent(Role::Agent).await;
+    let email = victim.agent.email.clone();
+    let web = Browser::new(&app);
+    for _ in 0..9 {
+        assert_eq!(web.login_status(&email, "wrong password").await, 422);
+    }
+    // A successful sign-in in between is not a failure.
+    let ok = Browser::new(&app);
+    assert_eq!(ok.login(&email, PASSWORD).await, "/agent");
+    assert_eq!(
+        web.login_status(&email, "wrong password").await,
+        422,
+        "10th failure"
+    );
+
+    // The 11th attempt is refused even with the right password (and other letter case).
+    let late = Browser::new(&app);
+    let r = post_login(&late, &email.to_uppercase(), PASSWORD).await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert!(r.text.contains("Too many sign-in attempts."), "{}", r.text);
+    assert!(r.text.contains("id=\"login-form\""), "the form comes back");
+    assert_eq!(
+        late.get("/agent").await.status,
+        303,
+        "no session was started"
+    );
+    let zh = Browser::new(&app);
+    let csrf = zh.get("/login?lang=zh-CN").await.csrf();
+    let r = zh
+        .post_form(
+            "/login",
+            &[("csrf", &csrf), ("email", &email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, 429);
+    assert!(r.text.contains("登录尝试次数过多"), "{}", r.text);
+
+    // Another account, from the same client, is unaffected.
+    let colleague = Browser::new(&app);
+    assert_eq!(
+        colleague.login(&other.agent.email, PASSWORD).await,
+        "/agent"
+    );
+}
+
+#[tokio::test]
+async fn one_client_gets_fifty_attempts_per_window() {
+    let app = spawn_app().await;
+    let agent = app.agent(Role::Agent).await;
+    let web = Browser::new(&app);
+    // Malformed addresses cost no password check, but count for the client.
+    for i in 0..49 {
+        let r = post_login(&web, &format!("not-an-address-{i}"), "x").await;
+        assert_eq!(r.status, 422, "attempt {i}");
+    }
+    assert_eq!(web.login(&agent.agent.email, PASSWORD).await, "/agent");
+    let r = post_login(&Browser::new(&app), &agent.agent.email, PASSWORD).await;
+    assert_eq!(r.status, 429, "the 51st attempt from this client");
+}
+
+#[tokio::test]
+async fn registering_the_same_address_over_and_over_is_limited() {
+    let app = spawn_app().await;
+    app.customer("Known", "known@example.com", None).await;
+    let web = Browser::new(&app);
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let csrf = web.get("/portal/register").await.csrf();
+        let r = web
+            .post_form(
+                "/portal/register",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "X"),
+                    ("email", "Known@example.com"),
+                    ("password", "another-pass"),
+                ],
+            )
+            .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses[..10], [422; 10]);
+    assert_eq!(statuses[10], 429);
+    // Registration attempts do not lock the account's sign-in.
+    assert_eq!(web.login_status("known@example.com", PASSWORD).await, 303);
+}

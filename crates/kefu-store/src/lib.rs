@@ -128,6 +128,16 @@ pub trait Store: Send + Sync + 'static {
     async fn find_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
+    // rate limits (fixed windows aligned to the epoch, shared by every node)
+    /// Counts one hit on `key` in the current window of length `window` (by the store's
+    /// clock) and returns the window's count including this hit. Atomic across nodes.
+    async fn hit_rate_limit(&self, key: &str, window: jiff::SignedDuration) -> Result<u32>;
+    /// Takes back one hit on `key` in the current window (never below zero); nothing if
+    /// the window has no hits, e.g. because it rolled over since the hit.
+    async fn undo_rate_limit_hit(&self, key: &str, window: jiff::SignedDuration) -> Result<()>;
+    /// Deletes the counters of windows that started before `cutoff`; returns how many.
+    async fn purge_rate_limits(&self, cutoff: Timestamp) -> Result<u64>;
+
     // tickets
     /// Creates a ticket with its first message, finding or creating the requester, in one
     /// transaction. With an idempotency key, a repeated call returns the first ticket

@@ -73,6 +73,14 @@ pub struct ServeArgs {
     /// Close solved tickets by rule after this many days (0 switches the rule off).
     #[arg(long, env = "KEFU_CLOSE_SOLVED_AFTER_DAYS", default_value_t = 4)]
     pub close_solved_after_days: u32,
+    /// Reverse proxy address whose X-Forwarded-For header is trusted (repeatable). Set it
+    /// when kefu runs behind a load balancer, or sign-in limits count the proxy as one client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "KEFU_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -88,6 +88,7 @@ pub async fn serve(global: &GlobalOpts, args: ServeArgs) -> Result<()> {
     if let Some(n) = args.max_body_bytes {
         config.max_body_bytes = n;
     }
+    config.trusted_proxies = args.trusted_proxies.clone();
     config.close_solved_after = (args.close_solved_after_days > 0)
         .then(|| jiff::SignedDuration::from_hours(i64::from(args.close_solved_after_days) * 24));
     let app = Application::build(store.clone(), config)

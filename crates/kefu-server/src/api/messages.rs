@@ -9,7 +9,7 @@ use crate::api::extract::{ApiJson, ApiPath, IdempotencyKeyHeader};
 use crate::api::tickets::visible_ticket;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::{AppState, download, idempotency, sanitize::sanitize_html};
+use crate::{AppState, download, follow_up, idempotency, sanitize::sanitize_html};
 use axum::{
     Json,
     extract::{FromRequest, Multipart, Request, State, multipart::MultipartError},
@@ -18,7 +18,7 @@ use axum::{
 };
 use kefu_domain::authz::{Permission, Principal};
 use kefu_domain::*;
-use kefu_store::{Attachment, MAX_ATTACHMENT_BYTES, NewAttachment, NewMessage};
+use kefu_store::{Attachment, MAX_ATTACHMENT_BYTES, NewAttachment, NewMessage, StoreError};
 
 /// At most this many files per message.
 const MAX_ATTACHMENTS: usize = 20;
@@ -164,7 +164,14 @@ pub async fn list_messages(
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/messages", tag = "messages",
     summary = "Reply or add an internal note",
     description = "JSON, or `multipart/form-data` with fields `body`, `body_html`, `public`, \
-        `status` and file parts named `attachments`. Customers may only post public replies.",
+        `status` and file parts named `attachments`. Customers may only post public replies.\n\n\
+        A closed ticket is read-only: an agent's reply or note is 422 `ticket_closed`. A \
+        customer's reply on a closed ticket they can see opens a *follow-up* ticket instead \
+        (same requester, priority, type, team, tier and tags; subject prefixed `Re: `; status \
+        `new`; its `follow_up_of` is the closed ticket's id) with the reply as its first \
+        message. The response is then that message, so its `ticket_id` is the follow-up's id \
+        and differs from the `id` in the path. A retry with the same `Idempotency-Key` \
+        returns the same follow-up's message.",
     params(("id" = i64, Path, description = "Ticket id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first message")),
     request_body(content(
@@ -181,16 +188,21 @@ pub async fn create_message(
 ) -> ApiResult<(StatusCode, Json<MessageDto>)> {
     let public = input.req.public.unwrap_or(true);
     let status_after = input.req.status.as_deref().map(Status::parse).transpose()?;
+    // A customer's reply on a closed ticket opens a follow-up: (the closed ticket, author).
+    let mut closed = None;
     match caller.principal {
         Principal::Agent { .. } => caller.require(Permission::WriteTickets)?,
-        Principal::Customer { .. } => {
+        Principal::Customer { id: customer, .. } => {
             // Check visibility first so that an invisible ticket is a 404 either way.
-            visible_ticket(&state, &caller, id).await?;
+            let t = visible_ticket(&state, &caller, id).await?;
             if !public || status_after.is_some() {
                 return Err(ApiError::new(
                     ErrorCode::Forbidden,
                     "customers may only post public replies without a status",
                 ));
+            }
+            if t.status == Status::Closed {
+                closed = Some((t, customer));
             }
         }
     }
@@ -204,14 +216,44 @@ pub async fn create_message(
         status_after,
         idempotency: None,
     };
+    if let Some((t, author)) = closed {
+        return open_follow_up(&state, &caller, key, &t, author, new).await;
+    }
     let ticket = TicketId(id);
-    new.idempotency = key.map(|key| idempotency::message_key(caller.scope(), key, ticket, &new));
-    let (_, message) = state
-        .store
-        .add_message(ticket, &new)
-        .await?
-        .ok_or_else(|| ApiError::not_found("ticket"))?;
+    new.idempotency = key
+        .clone()
+        .map(|key| idempotency::message_key(caller.scope(), key, ticket, &new));
+    let message = match state.store.add_message(ticket, &new).await {
+        // Closed since we looked (the auto-close job ran meanwhile): a customer's reply
+        // still opens a follow-up.
+        Err(StoreError::Domain(DomainError::TicketClosed)) => match caller.principal {
+            Principal::Customer { id: author, .. } => {
+                let t = visible_ticket(&state, &caller, id).await?;
+                return open_follow_up(&state, &caller, key, &t, author, new).await;
+            }
+            Principal::Agent { .. } => return Err(DomainError::TicketClosed.into()),
+        },
+        r => r?.ok_or_else(|| ApiError::not_found("ticket"))?.1,
+    };
     Ok((StatusCode::CREATED, Json(MessageDto::from(&message))))
+}
+
+/// Opens the follow-up of the `closed` ticket with `author`'s message `m` as its first
+/// message, and answers with that message (whose `ticket_id` is the follow-up's).
+async fn open_follow_up(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<String>,
+    closed: &Ticket,
+    author: CustomerId,
+    m: NewMessage,
+) -> ApiResult<(StatusCode, Json<MessageDto>)> {
+    let mut new = follow_up::new_follow_up(closed, author, Channel::Portal, m)?;
+    new.idempotency = key.map(|key| idempotency::ticket_key(caller.scope(), key, &new));
+    let ticket = state.store.create_ticket(&new).await?;
+    let messages = state.store.list_messages(ticket.id, false).await?;
+    let first = messages.first().ok_or_else(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(MessageDto::from(first))))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "messages",
@@ -257,7 +299,7 @@ async fn customer_may_download(
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "messages",
     summary = "Download an attachment",
     params(("id" = i64, Path, description = "Attachment id")),
-    responses((status = 200, description = "The file, as a download", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file as a download, with the content type it was uploaded with", content_type = "*/*"),
         (status = 404, body = ErrorBody)))]
 pub async fn download_attachment(
     State(state): State<AppState>,

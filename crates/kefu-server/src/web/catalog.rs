@@ -117,6 +117,11 @@ pub static CATALOG: &[(&str, [&str; 3])] = &[
     ("login.password", ["Password", "密码", "密碼"]),
     ("login.submit", ["Sign in", "登录", "登入"]),
     ("login.failed", ["Wrong email or password.", "邮箱或密码错误。", "電子郵件或密碼錯誤。"]),
+    ("login.rate_limited", [
+        "Too many sign-in attempts. Try again in a few minutes.",
+        "登录尝试次数过多，请几分钟后再试。",
+        "登入嘗試次數過多，請幾分鐘後再試。",
+    ]),
     ("login.no_account", ["New here?", "还没有账号？", "還沒有帳號？"]),
     ("login.register", ["Create a customer account", "注册客户账号", "註冊客戶帳號"]),
     ("register.title", ["Create your account", "注册账号", "註冊帳號"]),
@@ -198,6 +203,7 @@ pub static CATALOG: &[(&str, [&str; 3])] = &[
     ("ticket.no_team", ["No team", "无团队", "無團隊"]),
     ("ticket.created", ["Created", "创建于", "建立於"]),
     ("ticket.history", ["History", "历史记录", "歷史紀錄"]),
+    ("ticket.follow_up_of", ["Follow-up of", "后续工单，原工单", "後續工單，原工單"]),
     ("ticket.closed_notice", [
         "This ticket is closed. A new message from the customer opens a follow-up ticket.",
         "该工单已关闭。客户的新消息会创建后续工单。",
@@ -278,9 +284,9 @@ pub static CATALOG: &[(&str, [&str; 3])] = &[
     ("portal.submit", ["Submit", "提交", "提交"]),
     ("portal.reply", ["Add a reply", "添加回复", "新增回覆"]),
     ("portal.closed_notice", [
-        "This request is closed. For further help, submit a new request.",
-        "此请求已关闭。如需进一步帮助，请提交新请求。",
-        "此請求已關閉。如需進一步協助，請提交新請求。",
+        "This request is closed; your message will open a new request linked to it.",
+        "此请求已关闭；您的消息将创建一个与之关联的新请求。",
+        "此請求已關閉；您的訊息將建立一個與之關聯的新請求。",
     ]),
     // admin
     ("admin.agents", ["Agents", "客服人员", "客服人員"]),

@@ -6,6 +6,12 @@
 //!
 //! Agents are looked up first, then portal customers. Unknown emails cost one Argon2
 //! verification like known ones, so timing does not reveal which emails exist.
+//!
+//! Sign-in and registration are rate limited across nodes (`kefu_domain::ratelimit` for
+//! the policy, `Store::hit_rate_limit` for the counters): the attempt is counted per
+//! client address and per account *before* any password is verified, so a refused
+//! attempt costs no Argon2 and gets the form back with 429. A successful sign-in takes
+//! its account hit back, so the account counter holds failures only.
 
 use super::{
     form::FormData,
@@ -16,13 +22,19 @@ use super::{
 use crate::{AppState, auth};
 use askama::Template;
 use axum::{
-    extract::{Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{ConnectInfo, FromRequestParts, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect},
 };
+use kefu_domain::ratelimit::{self, LOGIN_WINDOW, LoginGate};
 use kefu_domain::{Email, NewCustomer, Segment, check_password, parse_name};
 use kefu_store::SessionOwner;
-use std::{collections::HashMap, sync::LazyLock};
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    net::{IpAddr, SocketAddr},
+    sync::LazyLock,
+};
 
 pub const LOGIN_CSRF_COOKIE: &str = "kefu_login_csrf";
 
@@ -55,6 +67,84 @@ struct RegisterPage {
 /// `/`: the signed-in user's start page, or the login form.
 pub async fn home(ctx: Ctx) -> Redirect {
     Redirect::to(ctx.home())
+}
+
+/// The connection's peer address; `None` when the server runs without connect info
+/// (`Application::run_until` always provides it).
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientIp(peer.map(|p| {
+            client_ip(p, &parts.headers, &state.config.trusted_proxies)
+        })))
+    }
+}
+
+/// The client's address: the socket peer, unless the peer is a trusted proxy, in which
+/// case the right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
+/// Entries left of an untrusted hop are never believed (anyone can send the header).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
+/// Counts one attempt from `ip` and, unless that client is already over its limit, one on
+/// `account` (a counter key), and decides. Refusals are logged (never with the password).
+async fn gate(
+    state: &AppState,
+    what: &'static str,
+    ip: Option<IpAddr>,
+    account: Option<&str>,
+) -> WebResult<LoginGate> {
+    let client_key = ip.map(ratelimit::client_key);
+    let client = match &client_key {
+        Some(k) => Some(state.store.hit_rate_limit(k, LOGIN_WINDOW).await?),
+        None => None,
+    };
+    let mut decision = ratelimit::login_gate(client, None);
+    if decision == LoginGate::Allow
+        && let Some(k) = account
+    {
+        let failures = state.store.hit_rate_limit(k, LOGIN_WINDOW).await?;
+        decision = ratelimit::login_gate(client, Some(failures));
+    }
+    if decision != LoginGate::Allow {
+        metrics::counter!("kefu_login_rate_limited_total").increment(1);
+        tracing::warn!(
+            what,
+            limit = ?decision,
+            client = client_key.as_deref().unwrap_or("-"),
+            account = account.unwrap_or("-"),
+            "too many attempts; refused without checking the password"
+        );
+    }
+    Ok(decision)
 }
 
 /// Only same-site paths are accepted as a post-login target.
@@ -117,6 +207,7 @@ pub async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     form: FormData,
 ) -> WebResult {
     let next = safe_next(form.get("next")).unwrap_or("").to_string();
@@ -126,10 +217,28 @@ pub async fn login(
         return login_page(&ctx, &email_text, &next, Some(msg), StatusCode::FORBIDDEN);
     }
     let password = form.get("password").to_string();
-    let owner = match Email::parse(&email_text) {
-        Ok(email) => authenticate(&state, &email, password).await?,
-        Err(_) => None,
+    let email = Email::parse(&email_text).ok();
+    let account = email.as_ref().map(|e| ratelimit::account_key(e.as_str()));
+    if gate(&state, "sign-in", ip, account.as_deref()).await? != LoginGate::Allow {
+        let msg = ctx.tr.t("login.rate_limited").to_string();
+        return login_page(
+            &ctx,
+            &email_text,
+            &next,
+            Some(msg),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let owner = match &email {
+        Some(email) => authenticate(&state, email, password).await?,
+        None => None,
     };
+    if owner.is_some()
+        && let Some(k) = &account
+        && let Err(e) = state.store.undo_rate_limit_hit(k, LOGIN_WINDOW).await
+    {
+        tracing::warn!(error = %e, "could not take back a successful sign-in's rate-limit hit");
+    }
     let Some(owner) = owner else {
         let msg = ctx.tr.t("login.failed").to_string();
         return login_page(
@@ -255,6 +364,7 @@ pub async fn register(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     form: FormData,
 ) -> WebResult {
     let tr = ctx.tr;
@@ -287,6 +397,13 @@ pub async fn register(
         return fail(
             super::form::hint(tr, "password"),
             StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let account = ratelimit::registration_key(email.as_str());
+    if gate(&state, "registration", ip, Some(&account)).await? != LoginGate::Allow {
+        return fail(
+            tr.t("login.rate_limited").into(),
+            StatusCode::TOO_MANY_REQUESTS,
         );
     }
     let known = state.store.find_agent_login(&email).await?.is_some()
@@ -333,6 +450,28 @@ pub async fn register(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        use super::client_ip;
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 203.0.113.9, 10.0.0.2".parse().unwrap(),
+        );
+        let direct: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(
+            client_ip(direct, &h, &[proxy]),
+            direct,
+            "untrusted peer: header ignored"
+        );
+        assert_eq!(
+            client_ip(proxy, &h, &[proxy]),
+            "203.0.113.9".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+
     use super::*;
 
     #[test]

@@ -14,7 +14,7 @@ use super::{
     views::{MessageView, Names, TicketRow, message_view},
 };
 use crate::{
-    AppState, auth, idempotency,
+    AppState, auth, follow_up, idempotency,
     visibility::{customer_filter, customer_may_see},
 };
 use askama::Template;
@@ -24,10 +24,10 @@ use axum::{
     response::{IntoResponse, Redirect},
 };
 use kefu_domain::{
-    Actor, Channel, Priority, Status, Subject, Ticket, TicketDraft, TicketId, TicketType, Tier,
-    Timestamp, parse_body,
+    Actor, Channel, DomainError, Priority, Status, Subject, Ticket, TicketDraft, TicketId,
+    TicketType, Tier, Timestamp, parse_body,
 };
-use kefu_store::{NewMessage, NewTicket, RequesterRef, TicketFilter};
+use kefu_store::{NewMessage, NewTicket, RequesterRef, StoreError, TicketFilter};
 use std::collections::HashMap;
 
 #[derive(Template)]
@@ -278,12 +278,37 @@ pub async fn reply(
         status_after: None,
         idempotency: None,
     };
-    msg.idempotency = form_key(&c, form.get("idem"))
-        .map(|(scope, key)| idempotency::message_key(scope, key, t.id, &msg));
-    match saved_existing(tr, state.store.add_message(t.id, &msg).await)? {
-        Ok((_, m)) => {
-            Ok(Redirect::to(&format!("/portal/tickets/{}#message-{}", t.id, m.id)).into_response())
+    let t = if t.status == Status::Closed {
+        t
+    } else {
+        msg.idempotency = form_key(&c, form.get("idem"))
+            .map(|(scope, key)| idempotency::message_key(scope, key, t.id, &msg));
+        match state.store.add_message(t.id, &msg).await {
+            // Closed since the page was loaded: the message opens a follow-up after all.
+            Err(StoreError::Domain(DomainError::TicketClosed)) => {
+                load_visible(&state, &c, &id).await?
+            }
+            r => {
+                return match saved_existing(tr, r)? {
+                    Ok((_, m)) => Ok(Redirect::to(&format!(
+                        "/portal/tickets/{}#message-{}",
+                        t.id, m.id
+                    ))
+                    .into_response()),
+                    Err(msg) => retry(msg, t).await,
+                };
+            }
         }
+    };
+    // A closed ticket is final: the message opens a follow-up linked to it.
+    let mut new = match follow_up::new_follow_up(&t, c.customer.id, Channel::Portal, msg) {
+        Ok(new) => new,
+        Err(e) => return retry(domain_message(tr, &e), t).await,
+    };
+    new.idempotency = form_key(&c, form.get("idem"))
+        .map(|(scope, key)| idempotency::ticket_key(scope, key, &new));
+    match saved(tr, state.store.create_ticket(&new).await)? {
+        Ok(f) => Ok(Redirect::to(&format!("/portal/tickets/{}", f.id)).into_response()),
         Err(msg) => retry(msg, t).await,
     }
 }

@@ -65,6 +65,8 @@ struct TicketPage {
     created: String,
     created_title: String,
     closed: bool,
+    /// The closed ticket this one follows up: (id, number).
+    follow_up_of: Option<(i64, i64)>,
     can_write: bool,
     error: Option<String>,
     messages: Vec<MessageView>,
@@ -131,6 +133,10 @@ async fn ticket_page(
         Vec::new()
     } else {
         s.customers_by_ids(&ids).await?
+    };
+    let follow_up_of = match t.follow_up_of {
+        Some(f) => s.get_ticket(f).await?.map(|f| (f.id.0, f.number)),
+        None => None,
     };
     let org = match requester.as_ref().and_then(|c| c.organization_id) {
         Some(o) => s.get_organization(o).await?,
@@ -213,6 +219,7 @@ async fn ticket_page(
         created: ago(tr, t.created_at, now),
         created_title: stamp(t.created_at),
         closed: t.status == Status::Closed,
+        follow_up_of,
         can_write: a.may(Permission::WriteTickets),
         error: draft.error,
         messages: messages

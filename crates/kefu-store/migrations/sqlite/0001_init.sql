@@ -88,6 +88,17 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_expires ON sessions (expires_at);
 
+-- Fixed-window rate-limit counters (sign-in attempts), shared by every node. `key` names
+-- what is counted (e.g. `login:email:…`, `login:ip:…`); `window_start` is unix
+-- microseconds, aligned to the window length. Old windows are purged by a periodic job.
+CREATE TABLE rate_limits (
+    key          TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    count        INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+);
+CREATE INDEX rate_limits_window ON rate_limits (window_start);
+
 CREATE TABLE tickets (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     number          INTEGER NOT NULL UNIQUE,

@@ -616,3 +616,73 @@ async fn expired_sessions_are_not_found() {
         "{ghost:?}"
     );
 }
+
+// ---------- rate limits ----------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_limit_counts_grow_within_a_window_and_restart_in_the_next() {
+    // 10:07 lies in the window 10:00–10:15.
+    let t0: Timestamp = "2026-01-01T10:07:00.123456Z".parse().unwrap();
+    let clock = std::sync::Arc::new(ManualClock::new(t0));
+    let db = fresh_store_with_clock(clock.clone()).await;
+    let window = jiff::SignedDuration::from_mins(15);
+    let (alice, bob) = ("login:email:alice@example.com", "login:ip:192.0.2.1");
+
+    for expected in 1..=3 {
+        assert_eq!(db.hit_rate_limit(alice, window).await.unwrap(), expected);
+    }
+    assert_eq!(
+        db.hit_rate_limit(bob, window).await.unwrap(),
+        1,
+        "keys count apart"
+    );
+    clock.advance(jiff::SignedDuration::from_mins(7)); // 10:14, same window
+    assert_eq!(db.hit_rate_limit(alice, window).await.unwrap(), 4);
+    db.undo_rate_limit_hit(alice, window).await.unwrap();
+    assert_eq!(
+        db.hit_rate_limit(alice, window).await.unwrap(),
+        4,
+        "undo takes one back"
+    );
+
+    clock.advance(jiff::SignedDuration::from_mins(1)); // 10:15, a new window
+    db.undo_rate_limit_hit(alice, window).await.unwrap(); // nothing to take back: no-op
+    assert_eq!(db.hit_rate_limit(alice, window).await.unwrap(), 1);
+    db.undo_rate_limit_hit(alice, window).await.unwrap();
+    db.undo_rate_limit_hit(alice, window).await.unwrap();
+    assert_eq!(
+        db.hit_rate_limit(alice, window).await.unwrap(),
+        1,
+        "never below zero"
+    );
+
+    // Concurrent hits each see a distinct count.
+    let mut counts: Vec<u32> = concurrent_hits(&db, "login:ip:198.51.100.9", window).await;
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=8).collect::<Vec<_>>());
+
+    // The purge drops windows that started before the cutoff, and only those.
+    let purged = db
+        .purge_rate_limits("2026-01-01T10:15:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(purged, 2, "alice and bob in the 10:00 window");
+    assert_eq!(db.hit_rate_limit(alice, window).await.unwrap(), 2);
+    clock.set("2026-01-01T10:00:00Z".parse().unwrap());
+    assert_eq!(db.hit_rate_limit(bob, window).await.unwrap(), 1, "purged");
+}
+
+async fn concurrent_hits(db: &TestDb, key: &str, window: jiff::SignedDuration) -> Vec<u32> {
+    let store = db.store();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, key) = (store.clone(), key.to_string());
+            tokio::spawn(async move { store.hit_rate_limit(&key, window).await.unwrap() })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
