@@ -20,5 +20,8 @@ id_type!(
     OrganizationId,
     AgentId,
     TeamId,
-    EventId
+    EventId,
+    MailboxId,
+    InboundMailId,
+    JobId
 );

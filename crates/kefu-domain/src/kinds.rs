@@ -179,3 +179,29 @@ mod tests {
         assert_eq!(Tier::new(4).unwrap().get(), 4);
     }
 }
+
+str_enum!(
+    /// Where an outgoing email stands, shown on its message. `failed` is final (after the
+    /// retries, or at once for a permanent SMTP rejection); `bounced` comes later, from a DSN.
+    DeliveryStatus, "delivery_status" {
+        Queued => "queued", Sent => "sent", Failed => "failed", Bounced => "bounced",
+    }
+);
+
+str_enum!(
+    /// What became of one received email. Every received email is stored raw first
+    /// (`received`), then gets exactly one of the other states: `ticketed` (opened a new
+    /// ticket), `threaded` (added to a ticket, or a follow-up of a closed one), `bounce`
+    /// (a DSN, attached to the message that bounced), `automatic` (an automatic mail that
+    /// opens nothing, e.g. an out-of-office reply to a closed ticket), `loop` (from one of our own
+    /// addresses: dropped), `rate_limited` (sender over the limit: kept, no ticket).
+    InboundState, "inbound_state" {
+        Received => "received",
+        Ticketed => "ticketed",
+        Threaded => "threaded",
+        Bounce => "bounce",
+        Loop => "loop",
+        RateLimited => "rate_limited",
+        Automatic => "automatic",
+    }
+);

@@ -30,6 +30,7 @@ pub(crate) fn ticket_key(scope: String, key: String, t: &NewTicket) -> Idempoten
         attachments,
         idempotency: _,
         follow_up_of,
+        mail,
     } = t;
     let mut f = Fingerprint::new("ticket");
     f.debug(&(
@@ -39,6 +40,7 @@ pub(crate) fn ticket_key(scope: String, key: String, t: &NewTicket) -> Idempoten
         first_message_by_actor,
         follow_up_of,
     ));
+    f.debug(mail);
     f.debug(body_html);
     f.part(body_text.as_bytes());
     f.attachments(attachments);
@@ -60,9 +62,11 @@ pub(crate) fn message_key(
         attachments,
         status_after,
         idempotency: _,
+        mail,
     } = m;
     let mut f = Fingerprint::new("message");
     f.debug(&(ticket, author, public, status_after));
+    f.debug(mail);
     f.debug(body_html);
     f.part(body_text.as_bytes());
     f.attachments(attachments);
@@ -174,6 +178,7 @@ mod tests {
             }],
             status_after: None,
             idempotency: None,
+            mail: None,
         };
         let fp = |t: i64, m: &NewMessage| message_key("s".into(), "k".into(), TicketId(t), m);
         assert_eq!(fp(1, &m), fp(1, &m.clone()));

@@ -33,6 +33,7 @@ fn new_ticket(mail: &str, subject: &str) -> NewTicket {
         attachments: vec![],
         idempotency: None,
         follow_up_of: None,
+        mail: None,
     }
 }
 
@@ -75,6 +76,7 @@ async fn solved_tickets_close_by_rule_after_the_delay_and_only_once() {
         attachments: vec![],
         status_after: None,
         idempotency: None,
+        mail: None,
     };
     db.add_message(reopened.id, &reply).await.unwrap();
 

@@ -90,6 +90,8 @@ pub struct NewTicket {
     pub attachments: Vec<NewAttachment>,
     pub idempotency: Option<IdempotencyKey>,
     pub follow_up_of: Option<TicketId>,
+    /// Set when the first message is an email (received or sent).
+    pub mail: Option<MessageMail>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +123,115 @@ pub struct NewMessage {
     /// Status the agent submits the reply "as" (e.g. pending).
     pub status_after: Option<Status>,
     pub idempotency: Option<IdempotencyKey>,
+    /// Set when the message is an email (received or to be sent).
+    pub mail: Option<MessageMail>,
+}
+
+/// The email side of a message, written in the same transaction as the message.
+///
+/// Inbound: `inbound_id` names the stored raw mail; the transaction links it to the
+/// message and sets its state (`ticketed` for `create_ticket`, `threaded` for
+/// `add_message`). Outbound: `delivery = Some(Queued)` also enqueues one `send_mail` job
+/// (payload `{"message_id": …}`, idempotency key `send_mail:{message id}`).
+/// Either way `message_id` is recorded for threading ([`Store::find_ticket_by_mail_ids`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MessageMail {
+    /// The `Message-ID` header, without angle brackets.
+    pub message_id: String,
+    pub inbound_id: Option<InboundMailId>,
+    pub mailbox_id: Option<MailboxId>,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// Problems met while parsing, shown on the message.
+    pub parse_warning: Option<String>,
+    pub delivery: Option<DeliveryStatus>,
+    /// Automatic mail (out-of-office, list): added without any status effect
+    /// (`kefu_domain::mail::on_automatic_mail` instead of `on_message`).
+    pub automatic: bool,
+}
+
+/// The email side of a stored message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MessageEmail {
+    pub message_id: String,
+    pub inbound_id: Option<InboundMailId>,
+    pub mailbox_id: Option<MailboxId>,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub parse_warning: Option<String>,
+    pub delivery: Option<DeliveryStatus>,
+    /// Why a send failed or bounced (SMTP reply or DSN diagnostic).
+    pub delivery_detail: Option<String>,
+    pub automatic: bool,
+}
+
+/// A received email as stored, before and after processing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundMail {
+    pub id: InboundMailId,
+    pub mailbox_id: Option<MailboxId>,
+    /// `Message-ID` if the mail had one, else the hex SHA-256 of the raw bytes.
+    pub dedupe_key: String,
+    pub message_id: Option<String>,
+    pub envelope_from: Option<String>,
+    pub envelope_to: Vec<String>,
+    /// `smtp`, `lmtp`, `imap`.
+    pub source: String,
+    pub size: i64,
+    pub raw_sha256: String,
+    pub state: InboundState,
+    pub ticket_id: Option<TicketId>,
+    pub message_row_id: Option<MessageId>,
+    /// Why it was dropped or what went wrong, for admins.
+    pub note: Option<String>,
+    pub subject: String,
+    pub from: Option<String>,
+    pub received_at: Timestamp,
+}
+
+/// A raw email to store (first thing on arrival).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInbound {
+    pub mailbox_id: Option<MailboxId>,
+    pub dedupe_key: String,
+    pub message_id: Option<String>,
+    pub envelope_from: Option<String>,
+    pub envelope_to: Vec<String>,
+    pub source: String,
+    /// Decoded subject and From, for the mail log (may be empty if unparseable).
+    pub subject: String,
+    pub from: Option<String>,
+    pub raw: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InboundQuery {
+    pub state: Option<InboundState>,
+    pub mailbox_id: Option<MailboxId>,
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
+/// A job to run later (outgoing mail, acknowledgements, …).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub run_at: Timestamp,
+    /// A second job with the same key is not created.
+    pub idempotency_key: Option<String>,
+}
+
+/// A claimed job. `attempts` counts this attempt too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: JobId,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub attempts: u32,
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +255,8 @@ pub struct Message {
     pub body_html: Option<String>,
     pub attachments: Vec<Attachment>,
     pub created_at: Timestamp,
+    /// Set for messages that came or went by email.
+    pub email: Option<MessageEmail>,
 }
 
 /// One row of a ticket's append-only event log.

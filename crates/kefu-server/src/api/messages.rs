@@ -215,6 +215,7 @@ pub async fn create_message(
         attachments: input.attachments,
         status_after,
         idempotency: None,
+        mail: None,
     };
     if let Some((t, author)) = closed {
         return open_follow_up(&state, &caller, key, &t, author, new).await;

@@ -157,6 +157,7 @@ pub async fn create_ticket(
         attachments: Vec::new(),
         idempotency: None,
         follow_up_of: None,
+        mail: None,
     };
     new.idempotency = key.map(|key| idempotency::ticket_key(caller.scope(), key, &new));
     let ticket = state.store.create_ticket(&new).await?;

@@ -242,6 +242,7 @@ pub async fn create_ticket(
         attachments: form.files.clone(),
         idempotency: None,
         follow_up_of: None,
+        mail: None,
     };
     match saved(tr, state.store.create_ticket(&new).await)? {
         Ok(t) => Ok(Redirect::to(&format!("/agent/tickets/{}", t.id)).into_response()),

@@ -131,6 +131,7 @@ pub async fn create(State(state): State<AppState>, c: CustomerCtx, form: FormDat
         attachments: form.files.clone(),
         idempotency: None,
         follow_up_of: None,
+        mail: None,
     };
     new.idempotency = form_key(&c, form.get("idem"))
         .map(|(scope, key)| idempotency::ticket_key(scope, key, &new));
@@ -277,6 +278,7 @@ pub async fn reply(
         attachments: form.files.clone(),
         status_after: None,
         idempotency: None,
+        mail: None,
     };
     let t = if t.status == Status::Closed {
         t

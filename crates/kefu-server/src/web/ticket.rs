@@ -309,6 +309,7 @@ pub async fn reply(
         attachments: form.files.clone(),
         status_after,
         idempotency: None,
+        mail: None,
     };
     let idem = form.get("idem");
     if !idem.is_empty() {

@@ -17,6 +17,7 @@ macro_rules! messages_impl {
                     body_html: r.try_get("body_html")?,
                     attachments,
                     created_at: ts(r.try_get("created_at")?)?,
+                    email: None,
                 })
             }
 
@@ -110,6 +111,7 @@ macro_rules! messages_impl {
                     body_html: body_html.map(str::to_string),
                     attachments: stored_attachments,
                     created_at: at,
+                    email: None,
                 })
             }
 

@@ -79,6 +79,7 @@ fn ticket_from(requester: RequesterRef, subject: &str) -> NewTicket {
         attachments: vec![],
         idempotency: None,
         follow_up_of: None,
+        mail: None,
     }
 }
 
@@ -98,6 +99,7 @@ fn reply(author: Actor, body: &str) -> NewMessage {
         attachments: vec![],
         status_after: None,
         idempotency: None,
+        mail: None,
     }
 }
 

@@ -232,6 +232,7 @@ fn new_ticket(i: usize, assignee: Option<AgentId>, requester: CustomerId) -> Res
         attachments: Vec::new(),
         idempotency: None,
         follow_up_of: None,
+        mail: None,
     })
 }
 

@@ -199,6 +199,7 @@ fn new_ticket(spec: &TicketSpec, ids: &Ids) -> Result<NewTicket, StoreError> {
         attachments: Vec::new(),
         idempotency: None,
         follow_up_of: None,
+        mail: None,
     })
 }
 
@@ -267,5 +268,6 @@ fn message(author: Actor, public: bool, body: &str, status_after: Option<Status>
         attachments: Vec::new(),
         status_after,
         idempotency: None,
+        mail: None,
     }
 }
