@@ -4,7 +4,7 @@
 //! (`kefu-mail`, `kefu-store`), which hand the facts they found to these functions.
 
 use crate::{
-    Change, DomainError, Email, Status, TeamId, Ticket, TicketId, Timestamp, ids::MailboxId,
+    Change, DomainError, Email, Lang, Status, TeamId, Ticket, TicketId, Timestamp, ids::MailboxId,
 };
 
 /// A support address kefu receives mail for, e.g. `support@example.com`. Mail arrives by
@@ -177,6 +177,7 @@ pub fn classify_auto<'a>(
             {
                 raise(AutoKind::Bounce)
             }
+            "return-path" if value == "<>" => raise(AutoKind::Bounce),
             "from" | "sender" | "return-path" => {
                 let v = value.as_str();
                 if v.contains("mailer-daemon@") || v.contains("<mailer-daemon") {
@@ -386,6 +387,35 @@ pub fn on_automatic_mail(
     Ok((t, Vec::new()))
 }
 
+/// A new sender's language, guessed from what they wrote: Chinese if Han characters make
+/// up a real part of it (Traditional if traditional-only characters outnumber
+/// simplified-only ones), else English.
+pub fn guess_language(text: &str) -> Lang {
+    const TRADITIONAL: &str = "們這個為說時會來對後問題請謝還點開關機無與電話網買賣號單務實發錯誤寫讀標準體裡麼帳戶費據換貨處理經協議產品訂購導應";
+    const SIMPLIFIED: &str = "们这个为说时会来对后问题请谢还点开关机无与电话网买卖号单务实发错误写读标准体里么账户费据换货处理经协议产品订购导应";
+    let (mut han, mut letters, mut trad, mut simp) = (0usize, 0usize, 0usize, 0usize);
+    for c in text.chars().take(4000) {
+        if ('\u{4e00}'..='\u{9fff}').contains(&c) {
+            han += 1;
+            if TRADITIONAL.contains(c) && !SIMPLIFIED.contains(c) {
+                trad += 1;
+            } else if SIMPLIFIED.contains(c) && !TRADITIONAL.contains(c) {
+                simp += 1;
+            }
+        } else if c.is_alphabetic() {
+            letters += 1;
+        }
+    }
+    // A Chinese character carries about as much as a short English word.
+    if han == 0 || han * 4 < letters / 5 {
+        Lang::En
+    } else if trad > simp {
+        Lang::ZhTw
+    } else {
+        Lang::ZhCn
+    }
+}
+
 /// Retry schedule for outgoing mail: 1, 2, 4, 8 … minutes, capped at one hour, for at
 /// most [`MAX_SEND_ATTEMPTS`] attempts. `None` means give up (the message shows `failed`).
 pub fn send_retry_delay(attempts_so_far: u32) -> Option<jiff::SignedDuration> {
@@ -443,6 +473,10 @@ mod tests {
             AutoKind::AutoReply
         );
         assert_eq!(classify_auto([], true), AutoKind::Bounce);
+        assert_eq!(
+            classify_auto([("Return-Path", "<>")], false),
+            AutoKind::Bounce
+        );
         assert_eq!(
             classify_auto(
                 [(
@@ -565,6 +599,24 @@ mod tests {
             decide_thread(&closed),
             (Threading::FollowUp(t(9)), ThreadedBy::Reference)
         );
+    }
+
+    #[test]
+    fn guesses_language() {
+        assert_eq!(guess_language("My printer does not print"), Lang::En);
+        assert_eq!(
+            guess_language("我的打印机不能打印了，请帮忙处理"),
+            Lang::ZhCn
+        );
+        assert_eq!(
+            guess_language("我的印表機不能列印了，請幫忙處理"),
+            Lang::ZhTw
+        );
+        assert_eq!(
+            guess_language("Re: 订单 12345 发票问题 invoice"),
+            Lang::ZhCn
+        );
+        assert_eq!(guess_language(""), Lang::En);
     }
 
     #[test]

@@ -171,3 +171,10 @@ pub struct OutgoingAttachment {
     pub content_type: String,
     pub data: Vec<u8>,
 }
+
+/// Makes rustls' `ring` provider the process default (once; later calls do nothing). The
+/// binary calls it at start: with more than one provider compiled in, rustls would
+/// otherwise panic at the first TLS connection that relies on the default.
+pub fn install_crypto_provider() {
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+}

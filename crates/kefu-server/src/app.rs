@@ -19,6 +19,12 @@ pub struct Config {
     pub close_solved_after: Option<jiff::SignedDuration>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (for login rate limits).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where kefu's own SMTP listener accepts mail for the mailboxes (off if `None`).
+    pub smtp_listen: Option<SocketAddr>,
+    /// Where kefu's LMTP listener accepts mail from a local MTA such as Postfix.
+    pub lmtp_listen: Option<SocketAddr>,
+    /// Email channel settings (relay, TLS, IMAP polling).
+    pub mail: crate::mail::MailConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -29,6 +35,9 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("close_solved_after", &self.close_solved_after)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("smtp_listen", &self.smtp_listen)
+            .field("lmtp_listen", &self.lmtp_listen)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -41,6 +50,16 @@ impl Default for Config {
             secure_cookies: false,
             close_solved_after: Some(kefu_domain::DEFAULT_CLOSE_AFTER),
             trusted_proxies: Vec::new(),
+            smtp_listen: None,
+            lmtp_listen: None,
+            mail: crate::mail::MailConfig {
+                relay_url: None,
+                hostname: "localhost".into(),
+                max_message_bytes: 50 * 1024 * 1024,
+                tls_cert: None,
+                tls_key: None,
+                imap_poll_interval: std::time::Duration::from_secs(60),
+            },
         }
     }
 }
@@ -53,6 +72,8 @@ pub struct AppState {
     pub token_key: Arc<[u8; 32]>,
     pub config: Arc<Config>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Keys of the email channel (reply-address signatures), derived from `token_key`.
+    pub mail_keys: crate::mail::MailKeys,
 }
 
 impl AppState {
@@ -71,9 +92,11 @@ impl AppState {
             tracing::error!("stored token_key is not 32 hex bytes; using a per-process key");
             key = fresh;
         });
+        let token_key = Arc::new(key);
         Ok(AppState {
             store,
-            token_key: Arc::new(key),
+            mail_keys: crate::mail::MailKeys::new(token_key.clone()),
+            token_key,
             config: Arc::new(config),
             metrics: metrics_handle(),
         })
@@ -107,6 +130,8 @@ pub fn router(state: AppState) -> Router {
 /// A bound, not yet serving, application.
 pub struct Application {
     listener: TcpListener,
+    smtp: Option<TcpListener>,
+    lmtp: Option<TcpListener>,
     state: AppState,
 }
 
@@ -114,8 +139,31 @@ impl Application {
     /// Binds `config.listen` (port 0 picks a free port) over an opened store.
     pub async fn build(store: Arc<dyn Store>, config: Config) -> Result<Application, StartError> {
         let listener = TcpListener::bind(config.listen).await?;
+        let smtp = match config.smtp_listen {
+            Some(a) => Some(TcpListener::bind(a).await?),
+            None => None,
+        };
+        let lmtp = match config.lmtp_listen {
+            Some(a) => Some(TcpListener::bind(a).await?),
+            None => None,
+        };
         let state = AppState::new(store, config).await?;
-        Ok(Application { listener, state })
+        Ok(Application {
+            listener,
+            smtp,
+            lmtp,
+            state,
+        })
+    }
+
+    /// The bound SMTP listener's address, if there is one.
+    pub fn smtp_addr(&self) -> Option<SocketAddr> {
+        self.smtp.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// The bound LMTP listener's address, if there is one.
+    pub fn lmtp_addr(&self) -> Option<SocketAddr> {
+        self.lmtp.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -137,12 +185,23 @@ impl Application {
             self.state.store.clone(),
             self.state.config.close_solved_after,
         );
+        let mail = crate::mail::spawn(
+            self.state.store.clone(),
+            self.state.mail_keys.clone(),
+            &self.state.config.mail,
+            self.smtp,
+            self.lmtp,
+        )
+        .map_err(std::io::Error::other)?;
         // The peer address reaches handlers as `ConnectInfo` (sign-in rate limiting).
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         jobs.abort();
+        for task in mail {
+            task.abort();
+        }
         served
     }
 }

@@ -29,6 +29,6 @@ pub(crate) fn new_follow_up(
         attachments: m.attachments,
         idempotency: None,
         follow_up_of: Some(closed.id),
-        mail: None,
+        mail: m.mail,
     })
 }

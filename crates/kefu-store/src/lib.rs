@@ -1,7 +1,9 @@
 //! kefu storage: one contract ([`Store`]), two engines (SQLite, PostgreSQL).
 //!
 //! Owns: schema and migrations per engine, SQL, transactions, idempotency records,
-//! content-addressed attachment blobs, sessions and token lookups.
+//! content-addressed blobs (attachments and raw inbound mail), sessions and token lookups,
+//! the email channel's records (mailboxes, inbound mail, Message-IDs for threading) and
+//! the durable job queue shared by every node.
 //!
 //! Never does: business rules. Every ticket change calls a pure function from
 //! `kefu_domain::ticket` inside the store's transaction and writes what it returns
@@ -141,7 +143,8 @@ pub trait Store: Send + Sync + 'static {
     // tickets
     /// Creates a ticket with its first message, finding or creating the requester, in one
     /// transaction. With an idempotency key, a repeated call returns the first ticket
-    /// (see [`IdempotencyKey`] for reuse with a different request).
+    /// (see [`IdempotencyKey`] for reuse with a different request). With `mail`, the first
+    /// message's email side is written in the same transaction (see [`MessageMail`]).
     async fn create_ticket(&self, t: &NewTicket) -> Result<Ticket>;
     async fn get_ticket(&self, id: TicketId) -> Result<Option<Ticket>>;
     async fn get_ticket_by_number(&self, number: i64) -> Result<Option<Ticket>>;
@@ -160,10 +163,12 @@ pub trait Store: Send + Sync + 'static {
         patch: &TicketPatch,
         actor: Actor,
     ) -> Result<Option<Ticket>>;
-    /// Adds a message (and its status effect through `kefu_domain::on_message`).
     /// Ids of solved tickets whose `solved_at` is at or before `cutoff`, oldest first (for the
     /// auto-close rule; callers close each through `update_ticket` as `Actor::Rule`).
     async fn solved_before(&self, cutoff: Timestamp, limit: u32) -> Result<Vec<TicketId>>;
+    /// Adds a message (and its status effect through `kefu_domain::on_message`, or none
+    /// through `kefu_domain::mail::on_automatic_mail` for automatic mail). With `mail`, the
+    /// email side is written in the same transaction (see [`MessageMail`]).
     async fn add_message(
         &self,
         ticket: TicketId,
@@ -176,4 +181,101 @@ pub trait Store: Send + Sync + 'static {
     async fn get_message(&self, id: MessageId) -> Result<Option<Message>>;
     /// Attachment metadata and bytes.
     async fn get_attachment(&self, id: AttachmentId) -> Result<Option<(Attachment, Vec<u8>)>>;
+
+    // mailboxes
+    /// Conflict("mailbox") if the address is taken; InvalidReference("team") for an unknown team.
+    /// The name and IMAP URL are checked by `kefu_domain::mail::validate_mailbox`.
+    async fn create_mailbox(&self, m: &NewMailbox) -> Result<Mailbox>;
+    async fn get_mailbox(&self, id: MailboxId) -> Result<Option<Mailbox>>;
+    /// By address, case-insensitive, ignoring any `+tag` in the local part (an exact match
+    /// of a mailbox whose own address has a `+tag` wins).
+    async fn find_mailbox_by_address(&self, address: &str) -> Result<Option<Mailbox>>;
+    /// Ordered by address.
+    async fn list_mailboxes(&self) -> Result<Vec<Mailbox>>;
+    /// InvalidReference("team") for an unknown team; `None` for an unknown mailbox.
+    async fn update_mailbox(&self, id: MailboxId, patch: &MailboxPatch) -> Result<Option<Mailbox>>;
+
+    // inbound mail: stored raw before anything else
+    /// Stores the raw mail unless one with the same `dedupe_key` exists. Returns the stored
+    /// row and `true` if it is new; `false` and the earlier row for a duplicate. Atomic across
+    /// concurrent deliveries of the same mail (exactly one caller gets `true`). The raw bytes
+    /// go to the content-addressed blobs (stored once per distinct content); the row starts
+    /// in state `received`, stamped `received_at` = now. InvalidReference("mailbox") for an
+    /// unknown mailbox.
+    async fn store_inbound(&self, m: &NewInbound) -> Result<(InboundMail, bool)>;
+    async fn get_inbound(&self, id: InboundMailId) -> Result<Option<InboundMail>>;
+    /// The raw bytes of a stored inbound mail.
+    async fn inbound_raw(&self, id: InboundMailId) -> Result<Option<Vec<u8>>>;
+    /// Newest first (`received_at`, then id), keyset-paginated; `limit` is clamped to 1..=200.
+    async fn list_inbound(&self, q: &InboundQuery) -> Result<Page<InboundMail>>;
+    /// Sets the outcome of a mail that opened/joined no ticket (bounce, loop, rate_limited,
+    /// automatic), optionally linking a ticket/message (a bounce links the message that bounced).
+    /// Overwrites state, links and note with what is given.
+    ///
+    /// A mail that already became a message (state `ticketed` or `threaded`) keeps that
+    /// outcome: `Conflict("inbound mail")`. InvalidReference("inbound mail") for an unknown
+    /// id, InvalidReference("ticket or message") for unknown links.
+    async fn set_inbound_state(
+        &self,
+        id: InboundMailId,
+        state: InboundState,
+        ticket: Option<TicketId>,
+        message: Option<MessageId>,
+        note: Option<&str>,
+    ) -> Result<()>;
+    /// Ids of mails still in state `received` that arrived at or before `before`, oldest first (crash recovery).
+    async fn unprocessed_inbound(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<InboundMailId>>;
+
+    // threading
+    /// The ticket and message of the most recently recorded of these Message-IDs, if any.
+    /// Ids are compared without surrounding angle brackets and whitespace, otherwise exactly.
+    /// For an id recorded without a message (an acknowledgement), the message is the
+    /// ticket's first message (which is no outgoing mail: check its `email.delivery` before
+    /// marking it bounced).
+    async fn find_ticket_by_mail_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<Option<(TicketId, MessageId)>>;
+    /// Records a Message-ID for a message (e.g. the id we generated for an acknowledgement); ignores duplicates.
+    /// InvalidReference("ticket or message") for unknown ones.
+    async fn record_mail_id(
+        &self,
+        message_id_header: &str,
+        ticket: TicketId,
+        message: Option<MessageId>,
+    ) -> Result<()>;
+    /// Sets an outgoing message's delivery status and detail. InvalidReference("message")
+    /// for an unknown message.
+    async fn set_delivery(
+        &self,
+        message: MessageId,
+        status: DeliveryStatus,
+        detail: Option<&str>,
+    ) -> Result<()>;
+
+    // jobs (shared by every node)
+    /// Enqueues a job; returns None if a job with the same idempotency key exists (ever).
+    async fn enqueue_job(&self, j: &NewJob) -> Result<Option<JobId>>;
+    /// Claims up to `limit` due jobs (run_at <= now by the store clock, not locked or lease
+    /// expired, not failed) of the given kinds: sets locked_until = now + lease, attempts += 1.
+    /// Two nodes never claim the same job at the same time (PG: FOR UPDATE SKIP LOCKED).
+    /// Oldest `run_at` first; `limit` is clamped to 1..=1000; a lease must be positive.
+    async fn claim_jobs(
+        &self,
+        kinds: &[&str],
+        lease: jiff::SignedDuration,
+        limit: u32,
+    ) -> Result<Vec<Job>>;
+    /// Done: removes the job (its idempotency key stays taken). Nothing if it is gone.
+    async fn complete_job(&self, id: JobId) -> Result<()>;
+    /// Failed this attempt: run again at `run_at`, unlocked, recording `error` (shown as
+    /// `last_error` when it is claimed again). Nothing if the job is gone.
+    async fn retry_job(&self, id: JobId, run_at: Timestamp, error: &str) -> Result<()>;
+    /// Failed for good: never claimed again, `error` kept (the row stays, with `failed_at`).
+    /// Nothing if the job is gone.
+    async fn fail_job(&self, id: JobId, error: &str) -> Result<()>;
 }

@@ -131,9 +131,16 @@ pub struct NewMessage {
 ///
 /// Inbound: `inbound_id` names the stored raw mail; the transaction links it to the
 /// message and sets its state (`ticketed` for `create_ticket`, `threaded` for
-/// `add_message`). Outbound: `delivery = Some(Queued)` also enqueues one `send_mail` job
-/// (payload `{"message_id": …}`, idempotency key `send_mail:{message id}`).
-/// Either way `message_id` is recorded for threading ([`Store::find_ticket_by_mail_ids`]).
+/// `add_message` and for a `create_ticket` that opens a follow-up). A mail that already
+/// became a message (state `ticketed`/`threaded`) cannot become another one:
+/// `Conflict("inbound mail")`, and nothing is written. Outbound: `delivery = Some(Queued)`
+/// also enqueues one [`SEND_MAIL_JOB`] job (payload `{"message_id": …}`, idempotency key
+/// `send_mail:{message id}`).
+/// Either way `message_id` (required; stored without angle brackets) is recorded for
+/// threading ([`Store::find_ticket_by_mail_ids`]). Unknown `inbound_id`/`mailbox_id` are
+/// `InvalidReference("inbound mail")`/`InvalidReference("mailbox")`.
+///
+/// [`Store::find_ticket_by_mail_ids`]: crate::Store::find_ticket_by_mail_ids
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MessageMail {
     /// The `Message-ID` header, without angle brackets.
@@ -213,6 +220,11 @@ pub struct InboundQuery {
     pub cursor: Option<String>,
     pub limit: u32,
 }
+
+/// The kind of the job that sends an outgoing email message. Its payload is
+/// `{"message_id": <message id>}` and its idempotency key `send_mail:<message id>`; the
+/// store enqueues it with a message whose [`MessageMail::delivery`] is `Some(Queued)`.
+pub const SEND_MAIL_JOB: &str = "send_mail";
 
 /// A job to run later (outgoing mail, acknowledgements, …).
 #[derive(Debug, Clone, PartialEq)]

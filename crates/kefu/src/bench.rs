@@ -16,11 +16,16 @@
 //! cargo run --release -p kefu -- bench queue --tickets 100000 --queries 2000 --runs 3
 //! cargo run --release -p kefu -- bench queue --database-url postgres://postgres@127.0.0.1:5432/postgres
 //!
+//! # Email: 5,000 generated mails through parse → thread → store at concurrency 8, plus the
+//! # real corpus, and 1,000 agent replies through the queue to a local SMTP sink; 3 runs:
+//! cargo run --release -p kefu -- bench mail --corpus ../shared/data/emails
+//! cargo run --release -p kefu -- bench mail --database-url postgres://postgres@127.0.0.1:5432/postgres
+//!
 //! # Machine-readable output: add --json.
 //! ```
 //!
 //! Targets: ≥ 2,000 tickets/s at concurrency 16 on SQLite and ≥ 1,000/s on PostgreSQL;
-//! queue first page p99 ≤ 20 ms at 100k tickets.
+//! queue first page p99 ≤ 20 ms at 100k tickets; ≥ 500 inbound mails/s on both engines.
 //!
 //! Every run starts a fresh server in this process (`Application::build` on 127.0.0.1:0)
 //! over a fresh database, creates an agent and an API token, and talks to it with reqwest
@@ -32,6 +37,7 @@
 
 mod create;
 mod db;
+mod mail;
 mod queue;
 mod stats;
 
@@ -53,6 +59,7 @@ pub async fn run(global: &GlobalOpts, cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Create(args) => create::run(url, args).await,
         BenchCommand::Queue(args) => queue::run(url, args).await,
+        BenchCommand::Mail(args) => mail::run(url, args).await,
     }
 }
 

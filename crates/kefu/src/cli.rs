@@ -81,6 +81,32 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Accept mail for the mailboxes over SMTP on this address (e.g. 0.0.0.0:25 when MX
+    /// points at kefu).
+    #[arg(long, env = "KEFU_SMTP_LISTEN")]
+    pub smtp_listen: Option<SocketAddr>,
+    /// Accept mail over LMTP on this address (hand-over from Postfix or another MTA).
+    #[arg(long, env = "KEFU_LMTP_LISTEN")]
+    pub lmtp_listen: Option<SocketAddr>,
+    /// Relay for outgoing mail: smtp://user:password@host:587 (STARTTLS) or
+    /// smtps://user:password@host:465 (TLS). Without it replies stay queued.
+    #[arg(long, env = "KEFU_SMTP_RELAY", hide_env_values = true)]
+    pub smtp_relay: Option<String>,
+    /// Host name in the SMTP/LMTP greeting.
+    #[arg(long, env = "KEFU_SMTP_HOSTNAME", default_value = "localhost")]
+    pub smtp_hostname: String,
+    /// PEM certificate chain for STARTTLS on the SMTP/LMTP listeners.
+    #[arg(long, env = "KEFU_SMTP_TLS_CERT", requires = "smtp_tls_key")]
+    pub smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key for STARTTLS on the SMTP/LMTP listeners.
+    #[arg(long, env = "KEFU_SMTP_TLS_KEY", requires = "smtp_tls_cert")]
+    pub smtp_tls_key: Option<PathBuf>,
+    /// Largest accepted email in bytes (default 50 MiB).
+    #[arg(long, env = "KEFU_MAX_MAIL_BYTES", default_value_t = 50 * 1024 * 1024)]
+    pub max_mail_bytes: usize,
+    /// Seconds between IMAP polls (IDLE delivers sooner where the server offers it).
+    #[arg(long, env = "KEFU_IMAP_POLL_SECS", default_value_t = 60)]
+    pub imap_poll_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +115,28 @@ pub enum AdminCommand {
     CreateAgent(CreateAgentArgs),
     /// Create an API token for an agent; the token is the last line of the output.
     CreateToken(CreateTokenArgs),
+    /// Add a support mailbox (mail to it opens tickets).
+    CreateMailbox(CreateMailboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateMailboxArgs {
+    /// The support address, e.g. support@example.com.
+    #[arg(long)]
+    pub address: String,
+    /// Display name in From: of replies (default: the address).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Team that gets new tickets from this mailbox (must exist).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Poll this IMAP mailbox too: imaps://user:password@host[:port][/folder].
+    /// Prefer the environment variable: the URL holds a password.
+    #[arg(long, env = "KEFU_MAILBOX_IMAP_URL", hide_env_values = true)]
+    pub imap: Option<String>,
+    /// Do not acknowledge new tickets by email.
+    #[arg(long)]
+    pub no_auto_ack: bool,
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +175,31 @@ pub enum BenchCommand {
     Create(BenchCreateArgs),
     /// Fill a database with many tickets and time an agent's open queue (first page).
     Queue(BenchQueueArgs),
+    /// Email throughput: inbound mails/s through parse → thread → store, outbound replies/s
+    /// through the queue and the relay to a local SMTP sink.
+    Mail(BenchMailArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchMailArgs {
+    /// Generated mails fed through the inbound pipeline per run.
+    #[arg(long, default_value_t = 5000)]
+    pub messages: usize,
+    /// Deliveries in flight at once (like concurrent SMTP sessions).
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Also feed every file of this mail corpus per run (e.g. ../shared/data/emails).
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// Agent replies sent through the queue per run (0 skips the outbound benchmark).
+    #[arg(long, default_value_t = 1000)]
+    pub outbound: usize,
+    /// Runs; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

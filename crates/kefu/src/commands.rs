@@ -2,7 +2,9 @@
 //! Each wires the global options to the store and the server; none holds business logic.
 
 use crate::{
-    cli::{AdminCommand, CreateAgentArgs, CreateTokenArgs, GlobalOpts, ServeArgs},
+    cli::{
+        AdminCommand, CreateAgentArgs, CreateMailboxArgs, CreateTokenArgs, GlobalOpts, ServeArgs,
+    },
     demo,
 };
 use anyhow::{Context, Result, bail};
@@ -89,6 +91,16 @@ pub async fn serve(global: &GlobalOpts, args: ServeArgs) -> Result<()> {
         config.max_body_bytes = n;
     }
     config.trusted_proxies = args.trusted_proxies.clone();
+    config.smtp_listen = args.smtp_listen;
+    config.lmtp_listen = args.lmtp_listen;
+    config.mail = kefu_server::mail::MailConfig {
+        relay_url: args.smtp_relay.clone(),
+        hostname: args.smtp_hostname.clone(),
+        max_message_bytes: args.max_mail_bytes,
+        tls_cert: args.smtp_tls_cert.clone(),
+        tls_key: args.smtp_tls_key.clone(),
+        imap_poll_interval: std::time::Duration::from_secs(args.imap_poll_secs.max(5)),
+    };
     config.close_solved_after = (args.close_solved_after_days > 0)
         .then(|| jiff::SignedDuration::from_hours(i64::from(args.close_solved_after_days) * 24));
     let app = Application::build(store.clone(), config)
@@ -97,6 +109,15 @@ pub async fn serve(global: &GlobalOpts, args: ServeArgs) -> Result<()> {
     let addr = app.local_addr();
     tracing::info!(%addr, engine = store.engine(), "kefu is listening");
     println!("kefu is listening: http://{addr}/login");
+    if let Some(a) = app.smtp_addr() {
+        println!("kefu accepts mail over SMTP on {a}");
+    }
+    if let Some(a) = app.lmtp_addr() {
+        println!("kefu accepts mail over LMTP on {a}");
+    }
+    if args.smtp_relay.is_none() {
+        tracing::warn!("no --smtp-relay: email replies stay queued until one is configured");
+    }
     app.run_until(shutdown_signal())
         .await
         .context("serving HTTP")?;
@@ -146,6 +167,10 @@ async fn load_demo(global: &GlobalOpts) -> Result<()> {
     for login in demo::logins() {
         println!("  {:<12} {:<34} {}", login.label, login.email, login.name);
     }
+    println!(
+        "Demo support mailbox: {} (start with --smtp-listen 127.0.0.1:2525 to mail it).",
+        demo::DEMO_MAILBOX
+    );
     Ok(())
 }
 
@@ -182,7 +207,58 @@ pub async fn admin(global: &GlobalOpts, cmd: AdminCommand) -> Result<()> {
     match cmd {
         AdminCommand::CreateAgent(args) => create_agent(global, args).await,
         AdminCommand::CreateToken(args) => create_token(global, args).await,
+        AdminCommand::CreateMailbox(args) => create_mailbox(global, args).await,
     }
+}
+
+async fn create_mailbox(global: &GlobalOpts, args: CreateMailboxArgs) -> Result<()> {
+    let address = Email::parse(&args.address)?;
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| address.as_str().to_string());
+    kefu_domain::mail::validate_mailbox(&name, args.imap.as_deref())?;
+    let store = open_store(global).await?;
+    let team_id = match &args.team {
+        Some(t) => match store
+            .find_team_by_name(t)
+            .await
+            .context("looking up the team")?
+        {
+            Some(team) => Some(team.id),
+            None => bail!(
+                "no team named {t:?}; create it first (kefu admin create-agent --team creates one)"
+            ),
+        },
+        None => None,
+    };
+    let m = store
+        .create_mailbox(&kefu_domain::NewMailbox {
+            address,
+            name,
+            team_id,
+            imap_url: args.imap.clone(),
+            auto_ack: !args.no_auto_ack,
+            active: true,
+        })
+        .await
+        .context("creating the mailbox")?;
+    println!(
+        "Created mailbox #{} {} <{}>{}{}.",
+        m.id,
+        m.name,
+        m.address.as_str(),
+        m.imap_url
+            .as_deref()
+            .map(|u| format!(", polling {}", kefu_domain::mail::redact_url(u)))
+            .unwrap_or_default(),
+        if m.auto_ack {
+            ", acknowledging new tickets"
+        } else {
+            ""
+        }
+    );
+    Ok(())
 }
 
 async fn create_agent(global: &GlobalOpts, args: CreateAgentArgs) -> Result<()> {

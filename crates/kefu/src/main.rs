@@ -12,6 +12,7 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.global.log_format);
+    kefu_mail::install_crypto_provider();
     let result = match cli.command {
         Command::Serve(args) => commands::serve(&cli.global, args).await,
         Command::Migrate => commands::migrate(&cli.global).await,

@@ -1,5 +1,6 @@
 //! Logging setup: `tracing` to stderr (stdout is kept for command output such as tokens),
-//! level from `KEFU_LOG`, then `RUST_LOG`, then `info`; text or JSON lines.
+//! level from `KEFU_LOG`, then `RUST_LOG`, then `info` (html5ever's repair notes at `error`);
+//! text or JSON lines.
 
 use crate::cli::LogFormat;
 use std::io::IsTerminal;
@@ -9,7 +10,8 @@ use tracing_subscriber::EnvFilter;
 pub fn init(format: LogFormat) {
     let directives = std::env::var("KEFU_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".to_string());
+        // html5ever (under the HTML sanitiser) warns about every malformed mail it repairs.
+        .unwrap_or_else(|_| "info,html5ever=error".to_string());
     let filter = EnvFilter::try_new(&directives).unwrap_or_else(|e| {
         eprintln!("warning: ignoring invalid log filter {directives:?}: {e}");
         EnvFilter::new("info")

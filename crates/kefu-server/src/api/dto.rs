@@ -298,6 +298,28 @@ pub struct MessageDto {
     pub attachments: Vec<AttachmentDto>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Set for messages that came or went by email (agents only).
+    pub email: Option<MessageEmailDto>,
+}
+
+/// The email side of a message.
+#[derive(Serialize, ToSchema)]
+pub struct MessageEmailDto {
+    /// `Message-ID` header, without angle brackets.
+    pub message_id: String,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// Outgoing mail: `queued`, `sent`, `failed` or `bounced`; `null` for received mail.
+    pub delivery_status: Option<String>,
+    /// Why a send failed or bounced.
+    pub delivery_detail: Option<String>,
+    /// Problems met while reading a received mail.
+    pub parse_warning: Option<String>,
+    /// An automatic mail (out-of-office, list mail): it changed nothing on the ticket.
+    pub automatic: bool,
+    /// Where the original received mail can be downloaded (`null` for outgoing mail).
+    pub raw_url: Option<String>,
 }
 
 impl From<&Message> for MessageDto {
@@ -311,6 +333,19 @@ impl From<&Message> for MessageDto {
             body_html: m.body_html.clone(),
             attachments: m.attachments.iter().map(AttachmentDto::from).collect(),
             created_at: ts(m.created_at),
+            email: m.email.as_ref().map(|e| MessageEmailDto {
+                message_id: e.message_id.clone(),
+                from: e.from.clone(),
+                to: e.to.clone(),
+                cc: e.cc.clone(),
+                delivery_status: e.delivery.map(|d| d.to_string()),
+                delivery_detail: e.delivery_detail.clone(),
+                parse_warning: e.parse_warning.clone(),
+                automatic: e.automatic,
+                raw_url: e
+                    .inbound_id
+                    .map(|_| format!("/api/v1/messages/{}/raw", m.id.0)),
+            }),
         }
     }
 }

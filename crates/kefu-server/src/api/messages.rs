@@ -156,7 +156,14 @@ pub async fn list_messages(
     let out = messages
         .iter()
         .filter(|m| agent || m.public)
-        .map(MessageDto::from)
+        .map(|m| {
+            let mut dto = MessageDto::from(m);
+            if !agent {
+                // Delivery details and original-mail links are for agents.
+                dto.email = None;
+            }
+            dto
+        })
         .collect();
     Ok(Json(out))
 }
@@ -224,6 +231,15 @@ pub async fn create_message(
     new.idempotency = key
         .clone()
         .map(|key| idempotency::message_key(caller.scope(), key, ticket, &new));
+    // An agent's public reply on an email ticket is also sent by email (queued in the
+    // same transaction). Set after the idempotency fingerprint: its Message-ID is new
+    // on every try.
+    if public
+        && matches!(caller.principal, Principal::Agent { .. })
+        && let Some(t) = state.store.get_ticket(ticket).await?
+    {
+        new.mail = crate::mail::outbound::reply_mail(state.store.as_ref(), &t).await?;
+    }
     let message = match state.store.add_message(ticket, &new).await {
         // Closed since we looked (the auto-close job ran meanwhile): a customer's reply
         // still opens a follow-up.

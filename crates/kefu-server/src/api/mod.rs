@@ -7,7 +7,8 @@
 //! Never does: SQL (kefu-store) or ticket rules (kefu-domain).
 //!
 //! Code map: `tickets` (tickets), `messages` (messages, attachments, events), `people`
-//! (customers, organizations), `staff` (agents, teams, me), `ops` (health, metrics),
+//! (customers, organizations), `staff` (agents, teams, me), `mail` (mailboxes, mail log,
+//! original emails), `ops` (health, metrics),
 //! `docs` (OpenAPI JSON and HTML), `dto`/`dto_people` (wire types), `extract`
 //! (extractors). `Idempotency-Key` is kept by the store, per caller scope, with a
 //! fingerprint of the request (`crate::idempotency`).
@@ -17,6 +18,7 @@ pub mod docs;
 pub mod dto;
 pub mod dto_people;
 pub mod extract;
+pub mod mail;
 pub mod messages;
 pub mod ops;
 pub mod people;
@@ -54,6 +56,8 @@ use utoipa::{
         people::patch_organization,
         staff::list_agents, staff::create_agent, staff::get_agent, staff::patch_agent,
         staff::list_teams, staff::create_team, staff::get_team, staff::patch_team, staff::me,
+        mail::list_mailboxes, mail::create_mailbox, mail::get_mailbox, mail::patch_mailbox,
+        mail::list_inbound, mail::get_inbound, mail::inbound_raw, mail::message_raw,
         ops::healthz, ops::metrics,
     ),
     modifiers(&Security),
@@ -64,6 +68,7 @@ use utoipa::{
         (name = "customers", description = "Customers and their identities"),
         (name = "organizations", description = "Customer organizations"),
         (name = "agents", description = "Agents, teams and the caller"),
+        (name = "email", description = "Support mailboxes, the mail log, original emails"),
         (name = "operations", description = "Health and metrics (no authentication)"),
     )
 )]
@@ -133,7 +138,19 @@ pub fn router() -> Router<AppState> {
         )
         .route("/teams", get(staff::list_teams).post(staff::create_team))
         .route("/teams/{id}", get(staff::get_team).patch(staff::patch_team))
-        .route("/me", get(staff::me));
+        .route("/me", get(staff::me))
+        .route(
+            "/mailboxes",
+            get(mail::list_mailboxes).post(mail::create_mailbox),
+        )
+        .route(
+            "/mailboxes/{id}",
+            get(mail::get_mailbox).patch(mail::patch_mailbox),
+        )
+        .route("/inbound-mail", get(mail::list_inbound))
+        .route("/inbound-mail/{id}", get(mail::get_inbound))
+        .route("/inbound-mail/{id}/raw", get(mail::inbound_raw))
+        .route("/messages/{id}/raw", get(mail::message_raw));
     Router::new()
         .nest("/api/v1", v1)
         .route("/api/openapi.json", get(docs::openapi_json))

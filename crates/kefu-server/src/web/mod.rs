@@ -11,8 +11,11 @@
 //!   doing anything else, and answers 403 on mismatch.
 //! - Every page checks a domain `Permission`; read-only agents never see write forms and
 //!   their POSTs are answered 403.
-//! - Only `Message::body_html` (sanitised by the store through `sanitize::sanitize_html`)
-//!   is rendered with `|safe`; everything else is escaped by askama.
+//! - Only `Message::body_html` (sanitised through `sanitize::sanitize_html` before it is
+//!   stored) and, for email messages, its rendering by `mail_view::mail_body` (cid
+//!   images, remote images only on request, then sanitised again) are rendered with
+//!   `|safe`; everything else is escaped by askama.
+//! - IMAP URLs (they hold passwords) are shown redacted only (`admin_mailboxes`).
 //!
 //! Stable hooks for browser tests (ids unless marked `.class`):
 //! - Login `/login`: `#login-form`, `#login-email`, `#login-password`, `#login-submit`,
@@ -44,8 +47,18 @@
 //!   `#edit-agent-form` (`#agent-active`), `#team-table`, `#new-team-form` (`#team-name`,
 //!   `#team-description`), `#org-table`, `#new-org-form` (`#org-name`, `#org-domains`,
 //!   `#org-segment`, `#org-shares`).
+//! - Mailboxes `/admin/mailboxes` (admins): `#mailbox-table` `.mailbox-row`,
+//!   `#new-mailbox-form` (`#mailbox-address`, `#mailbox-name`, `#mailbox-team`,
+//!   `#mailbox-imap`, `#mailbox-auto-ack`, `#mailbox-active`, `#mailbox-submit`),
+//!   `#edit-mailbox-form` (also `#mailbox-remove-imap`, `#mailbox-imap-current`).
+//! - Mail log `/admin/mail?state=…` (admins, supervisors): `#mail-filter`, `#mail-state`,
+//!   `#mail-table`, `.mail-row` (with `data-state`), `.mail-raw`, `#next-page`.
+//! - Email messages on the ticket page: `.message.email`, `.mail-meta` (`.mail-from`,
+//!   `.mail-to`, `.mail-cc`, `a.mail-raw`), `.badge.delivery.delivery-<status>`,
+//!   `.delivery-detail`, `.mail-warning`, `details.quoted`, `.remote-images a.show-remote`.
 
 mod admin;
+mod admin_mailboxes;
 mod admin_orgs;
 mod agent;
 mod assets;
@@ -54,6 +67,8 @@ mod catalog;
 mod form;
 pub mod i18n;
 mod login;
+mod mail_log;
+mod mail_view;
 mod page;
 mod portal;
 mod session;
@@ -90,6 +105,7 @@ pub fn router() -> Router<AppState> {
         .route("/agent/tickets/{id}/update", post(ticket::update))
         .route("/agent/customers", get(agent::customers))
         .route("/agent/customers/{id}", get(agent::customer))
+        .route("/agent/messages/{id}/raw", get(mail_view::message_raw))
         .route("/attachments/{id}", get(attachments::download))
         .route("/portal", get(portal::requests))
         .route("/portal/new", get(portal::new_form).post(portal::create))
@@ -117,6 +133,16 @@ pub fn router() -> Router<AppState> {
             "/admin/organizations/{id}",
             get(admin::org_form).post(admin::update_org),
         )
+        .route(
+            "/admin/mailboxes",
+            get(admin_mailboxes::mailboxes).post(admin_mailboxes::create_mailbox),
+        )
+        .route(
+            "/admin/mailboxes/{id}",
+            get(admin_mailboxes::mailbox_form).post(admin_mailboxes::update_mailbox),
+        )
+        .route("/admin/mail", get(mail_log::mail_log))
+        .route("/admin/mail/{id}/raw", get(mail_log::mail_raw))
         // Unknown pages outside `/api` get the friendly 404 page.
         .fallback(page::not_found)
         .layer(middleware::from_fn(page::pages));

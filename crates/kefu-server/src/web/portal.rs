@@ -9,6 +9,7 @@ use super::{
     agent::{PAGE_SIZE, rows},
     form::{FormData, domain_message, parse_id, saved, saved_existing, url_encode},
     i18n::Tr,
+    mail_view::MailOpts,
     page::{Chrome, WebError, WebResult, ago, form_status, render, render_with, stamp},
     session::CustomerCtx,
     views::{MessageView, Names, TicketRow, message_view},
@@ -237,7 +238,7 @@ async fn ticket_page(
         closed: t.status == Status::Closed,
         messages: messages
             .iter()
-            .map(|m| message_view(tr, m, &names, now))
+            .map(|m| message_view(tr, m, &names, now, MailOpts::CUSTOMER))
             .collect(),
         error,
         reply_body: body.to_string(),

@@ -4,10 +4,14 @@
 //! The properties form carries the values it was rendered with (`orig_*` fields); only
 //! fields the agent actually changed go into the patch, so saving the form never
 //! reverts a change another agent made in the meantime.
+//!
+//! Email messages are shown through `mail_view`; `?remote=1` loads the remote images
+//! held back in them and widens this one response's CSP to images from anywhere.
 
 use super::{
     form::{FormData, domain_message, hint, parse_id, saved_existing},
     i18n::Tr,
+    mail_view::MailOpts,
     page::{Chrome, WebError, WebResult, ago, render_with, stamp},
     session::AgentCtx,
     views::{
@@ -18,8 +22,8 @@ use super::{
 use crate::{AppState, auth, idempotency};
 use askama::Template;
 use axum::{
-    extract::{Path, State},
-    http::StatusCode,
+    extract::{Path, Query, State},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect},
 };
 use kefu_domain::{
@@ -27,6 +31,7 @@ use kefu_domain::{
     TicketType, Tier, Timestamp, authz::Permission, parse_body, parse_tags,
 };
 use kefu_store::{NewMessage, TicketFilter};
+use std::collections::HashMap;
 
 /// The values the properties form was rendered with.
 pub struct Orig {
@@ -86,13 +91,21 @@ struct TicketPage {
     customer: Option<Sidebar>,
 }
 
-/// What the page shows besides the stored state: a message and the reply being edited.
+/// What the page shows besides the stored state: a message, the reply being edited, and
+/// whether the agent asked for remote images in emails (`?remote=1`).
 #[derive(Default)]
 struct Draft {
     error: Option<String>,
     body: String,
     note: bool,
+    remote: bool,
 }
+
+/// The page's CSP when the agent asked for remote images: the default one (see
+/// `page::pages`) with images from anywhere. Scripts stay `'self'` only.
+const REMOTE_IMAGES_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data: https: http:; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
 
 async fn ticket_page(
     state: &AppState,
@@ -145,6 +158,12 @@ async fn ticket_page(
     customers.extend(requester.clone());
     let names = Names::new(&agents, &customers, &teams);
     let now = Timestamp::now();
+    let remote_href = format!("/agent/tickets/{}?remote=1", t.id);
+    let mail_opts = MailOpts {
+        staff: true,
+        load_remote: draft.remote,
+        remote_href: Some(&remote_href),
+    };
     let customer = requester.map(|c| Sidebar {
         id: c.id.0,
         name: c.name.clone(),
@@ -224,7 +243,7 @@ async fn ticket_page(
         error: draft.error,
         messages: messages
             .iter()
-            .map(|m| message_view(tr, m, &names, now))
+            .map(|m| message_view(tr, m, &names, now, mail_opts))
             .collect(),
         events: events
             .iter()
@@ -265,10 +284,27 @@ async fn load(state: &AppState, id: &str) -> WebResult<Ticket> {
         .ok_or_else(WebError::not_found)
 }
 
-pub async fn show(State(state): State<AppState>, a: AgentCtx, Path(id): Path<String>) -> WebResult {
+pub async fn show(
+    State(state): State<AppState>,
+    a: AgentCtx,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> WebResult {
     a.require(Permission::ReadWorkspace)?;
     let t = load(&state, &id).await?;
-    ticket_page(&state, &a, t, Draft::default(), StatusCode::OK).await
+    let remote = q.get("remote").is_some_and(|v| v == "1");
+    let draft = Draft {
+        remote,
+        ..Default::default()
+    };
+    let mut res = ticket_page(&state, &a, t, draft, StatusCode::OK).await?;
+    if remote {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(REMOTE_IMAGES_CSP),
+        );
+    }
+    Ok(res)
 }
 
 pub async fn reply(
@@ -287,6 +323,7 @@ pub async fn reply(
             error: Some(error),
             body: form.get("body").to_string(),
             note,
+            remote: false,
         };
         ticket_page(&state, &a, t, draft, StatusCode::UNPROCESSABLE_ENTITY)
     };
@@ -316,6 +353,9 @@ pub async fn reply(
         let scope = format!("web-agent:{}", a.agent.id);
         let key = idem.chars().take(100).collect();
         msg.idempotency = Some(idempotency::message_key(scope, key, t.id, &msg));
+    }
+    if !note {
+        msg.mail = crate::mail::outbound::reply_mail(state.store.as_ref(), &t).await?;
     }
     match saved_existing(tr, state.store.add_message(t.id, &msg).await)? {
         Ok((_, m)) => {

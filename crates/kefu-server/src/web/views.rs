@@ -4,6 +4,7 @@
 
 use super::{
     i18n::Tr,
+    mail_view::{MailOpts, MailView, mail_body, mail_view},
     page::{ago, stamp},
 };
 use kefu_domain::{
@@ -175,14 +176,39 @@ pub struct MessageView {
     pub author: String,
     pub when: String,
     pub when_title: String,
-    /// Sanitised HTML from the store (`Message::body_html`), rendered with `|safe`.
+    /// Sanitised HTML from the store (`Message::body_html`), or for email the output of
+    /// [`mail_body`]; rendered with `|safe`.
     pub html: Option<String>,
     /// Plain text, escaped by the template.
     pub text: String,
+    /// Email only: quoted history and signature, folded (sanitised HTML, `|safe`).
+    pub quoted_html: Option<String>,
+    /// Email only: quoted history and signature of a plain-text mail (escaped).
+    pub quoted_text: Option<String>,
+    /// Email only: "show remote images" link when the mail has some held back.
+    pub remote_href: Option<String>,
+    /// Email only, agents only: addresses, delivery, parse warning, raw link.
+    pub mail: Option<MailView>,
     pub attachments: Vec<AttachmentView>,
 }
 
-pub fn message_view(tr: Tr, m: &Message, names: &Names, now: Timestamp) -> MessageView {
+/// One message for the conversation. Email messages are shown per `opts` (see
+/// [`super::mail_view`]); others as stored.
+pub fn message_view(
+    tr: Tr,
+    m: &Message,
+    names: &Names,
+    now: Timestamp,
+    opts: MailOpts,
+) -> MessageView {
+    let body = match m.email {
+        Some(_) => mail_body(m, opts),
+        None => super::mail_view::MailBody {
+            html: m.body_html.clone().filter(|h| !h.trim().is_empty()),
+            text: m.body_text.clone(),
+            ..Default::default()
+        },
+    };
     MessageView {
         id: m.id.0,
         public: m.public,
@@ -190,8 +216,12 @@ pub fn message_view(tr: Tr, m: &Message, names: &Names, now: Timestamp) -> Messa
         author: names.actor(tr, m.author),
         when: ago(tr, m.created_at, now),
         when_title: stamp(m.created_at),
-        html: m.body_html.clone().filter(|h| !h.trim().is_empty()),
-        text: m.body_text.clone(),
+        html: body.html,
+        text: body.text,
+        quoted_html: body.quoted_html,
+        quoted_text: body.quoted_text,
+        remote_href: body.remote_href,
+        mail: if opts.staff { mail_view(tr, m) } else { None },
         attachments: m
             .attachments
             .iter()

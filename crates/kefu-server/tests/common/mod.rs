@@ -35,6 +35,10 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub store: Arc<dyn Store>,
+    /// The SMTP listener's address, if the config asked for one.
+    pub smtp: Option<std::net::SocketAddr>,
+    /// The LMTP listener's address, if the config asked for one.
+    pub lmtp: Option<std::net::SocketAddr>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     // Dropped last: removes the database.
     _db: TestDb,
@@ -64,6 +68,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("application builds");
     let base = format!("http://{}", app.local_addr());
+    let (smtp, lmtp) = (app.smtp_addr(), app.lmtp_addr());
     let state = app.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
@@ -72,6 +77,8 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         base,
         state,
+        smtp,
+        lmtp,
         store: db.store(),
         shutdown: Some(tx),
         _db: db,

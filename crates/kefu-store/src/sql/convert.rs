@@ -196,6 +196,36 @@ pub(crate) fn like_pattern(q: &str) -> String {
     p
 }
 
+/// A list of addresses as stored: a JSON text array.
+pub(crate) fn list_to_db(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+/// Reads back [`list_to_db`]; NULL (a message without that header) is the empty list.
+pub(crate) fn list_from_db(s: Option<&str>) -> Result<Vec<String>> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(Vec::new()),
+        Some(s) => serde_json::from_str(s).map_err(|e| corrupt(format!("address list: {e}"))),
+    }
+}
+
+/// A `Message-ID` as stored and compared: without surrounding whitespace and angle brackets.
+pub(crate) fn header_id(s: &str) -> &str {
+    s.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+}
+
+/// Fails unless `s` is a usable `Message-ID`; returns it normalised by [`header_id`].
+pub(crate) fn required_header_id<'a>(s: &'a str, field: &'static str) -> Result<&'a str> {
+    let id = header_id(s);
+    if id.is_empty() {
+        return Err(DomainError::invalid(field, "is required").into());
+    }
+    Ok(id)
+}
+
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
@@ -287,6 +317,17 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn message_ids_lose_brackets_and_lists_round_trip() {
+        assert_eq!(header_id(" <abc@x.example> "), "abc@x.example");
+        assert_eq!(header_id("abc@x.example"), "abc@x.example");
+        assert!(required_header_id("<>", "message_id").is_err());
+        let list = vec!["a@x.example".to_string(), "李 <b@x.example>".to_string()];
+        assert_eq!(list_from_db(Some(&list_to_db(&list))).unwrap(), list);
+        assert_eq!(list_from_db(None).unwrap(), Vec::<String>::new());
+        assert!(list_from_db(Some("not json")).is_err());
     }
 
     #[test]

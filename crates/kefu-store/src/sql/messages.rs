@@ -2,7 +2,18 @@
 //! blobs, stored once per distinct content) and the append-only event log.
 //!
 //! `messages_impl!` expands to inherent methods of one engine's store; writes here take
-//! the caller's transaction and never commit it themselves.
+//! the caller's transaction and never commit it themselves. A message's email columns
+//! (`email_message_id` … `automatic`) are written with it; what else an email message
+//! touches (its inbound mail, Message-ID, send job) is in `mail.rs`.
+
+/// Message columns in the order every message query selects them.
+macro_rules! message_cols {
+    () => {
+        "id, ticket_id, author_kind, author_id, public, body_text, body_html, created_at, \
+         email_message_id, inbound_id, mailbox_id, mail_from, mail_to, mail_cc, parse_warning, \
+         delivery_status, delivery_detail, automatic"
+    };
+}
 
 macro_rules! messages_impl {
     ($store:ident, $db:ty) => {
@@ -17,8 +28,56 @@ macro_rules! messages_impl {
                     body_html: r.try_get("body_html")?,
                     attachments,
                     created_at: ts(r.try_get("created_at")?)?,
-                    email: None,
+                    email: Self::message_email_from_row(r)?,
                 })
+            }
+
+            /// The email side of a message row: `None` unless it has a Message-ID.
+            fn message_email_from_row(r: &<$db as sqlx::Database>::Row) -> Result<Option<MessageEmail>> {
+                let Some(message_id) = r.try_get::<Option<String>, _>("email_message_id")? else {
+                    return Ok(None);
+                };
+                Ok(Some(MessageEmail {
+                    message_id,
+                    inbound_id: r.try_get::<Option<i64>, _>("inbound_id")?.map(InboundMailId),
+                    mailbox_id: r.try_get::<Option<i64>, _>("mailbox_id")?.map(MailboxId),
+                    from: r.try_get("mail_from")?,
+                    to: list_from_db(r.try_get("mail_to")?)?,
+                    cc: list_from_db(r.try_get("mail_cc")?)?,
+                    parse_warning: r.try_get("parse_warning")?,
+                    delivery: r
+                        .try_get::<Option<&str>, _>("delivery_status")?
+                        .map(|s| stored(DeliveryStatus::parse(s)))
+                        .transpose()?,
+                    delivery_detail: r.try_get("delivery_detail")?,
+                    automatic: r.try_get("automatic")?,
+                }))
+            }
+
+            /// Stores `data` in the content-addressed blobs (once per distinct content) and
+            /// returns its hex SHA-256.
+            async fn store_blob(c: &mut <$db as sqlx::Database>::Connection, data: &[u8], at: Timestamp) -> Result<String> {
+                let sha256 = sha256_hex(data);
+                // Skip shipping the bytes when this content is stored already.
+                let known = sqlx::query("SELECT COUNT(*) FROM blobs WHERE sha256 = $1")
+                    .bind(&sha256)
+                    .fetch_one(&mut *c)
+                    .await?
+                    .try_get::<i64, _>(0)?
+                    > 0;
+                if !known {
+                    sqlx::query(
+                        "INSERT INTO blobs (sha256, size, data, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (sha256) DO NOTHING",
+                    )
+                    .bind(&sha256)
+                    .bind(data.len() as i64)
+                    .bind(data)
+                    .bind(us(at))
+                    .execute(&mut *c)
+                    .await?;
+                }
+                Ok(sha256)
             }
 
             fn attachment_from_row(r: &<$db as sqlx::Database>::Row) -> Result<Attachment> {
@@ -42,12 +101,19 @@ macro_rules! messages_impl {
                 body_text: &str,
                 body_html: Option<&str>,
                 attachments: &[NewAttachment],
+                mail: Option<&MessageMail>,
                 at: Timestamp,
             ) -> Result<Message> {
                 let (kind, author_id) = actor_to_db(author);
+                let message_id = match mail {
+                    Some(m) => Some(Self::check_message_mail(c, m).await?),
+                    None => None,
+                };
                 let row = sqlx::query(
-                    "INSERT INTO messages (ticket_id, author_kind, author_id, public, body_text, body_html, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    "INSERT INTO messages (ticket_id, author_kind, author_id, public, body_text, body_html, created_at, \
+                     email_message_id, inbound_id, mailbox_id, mail_from, mail_to, mail_cc, parse_warning, \
+                     delivery_status, automatic) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
                 )
                 .bind(ticket.0)
                 .bind(kind)
@@ -56,32 +122,24 @@ macro_rules! messages_impl {
                 .bind(body_text)
                 .bind(body_html)
                 .bind(us(at))
+                .bind(message_id.as_deref())
+                .bind(mail.and_then(|m| m.inbound_id).map(|i| i.0))
+                .bind(mail.and_then(|m| m.mailbox_id).map(|i| i.0))
+                .bind(mail.and_then(|m| m.from.as_deref()))
+                .bind(mail.map(|m| list_to_db(&m.to)))
+                .bind(mail.map(|m| list_to_db(&m.cc)))
+                .bind(mail.and_then(|m| m.parse_warning.as_deref()))
+                .bind(mail.and_then(|m| m.delivery).map(DeliveryStatus::as_str))
+                .bind(mail.is_some_and(|m| m.automatic))
                 .fetch_one(&mut *c)
-                .await?;
+                .await
+                // The only unique index besides the key: one message per inbound mail.
+                .map_err(unique_is("inbound mail"))?;
                 let id = MessageId(row.try_get("id")?);
                 let mut stored_attachments = Vec::with_capacity(attachments.len());
                 for a in attachments {
-                    let sha256 = sha256_hex(&a.data);
                     let size = a.data.len() as i64;
-                    // Skip shipping the bytes when this content is stored already.
-                    let known = sqlx::query("SELECT COUNT(*) FROM blobs WHERE sha256 = $1")
-                        .bind(&sha256)
-                        .fetch_one(&mut *c)
-                        .await?
-                        .try_get::<i64, _>(0)?
-                        > 0;
-                    if !known {
-                        sqlx::query(
-                            "INSERT INTO blobs (sha256, size, data, created_at) VALUES ($1, $2, $3, $4) \
-                             ON CONFLICT (sha256) DO NOTHING",
-                        )
-                        .bind(&sha256)
-                        .bind(size)
-                        .bind(a.data.as_slice())
-                        .bind(us(at))
-                        .execute(&mut *c)
-                        .await?;
-                    }
+                    let sha256 = Self::store_blob(c, &a.data, at).await?;
                     let row = sqlx::query(
                         "INSERT INTO attachments (message_id, filename, content_type, size, sha256) \
                          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -111,7 +169,18 @@ macro_rules! messages_impl {
                     body_html: body_html.map(str::to_string),
                     attachments: stored_attachments,
                     created_at: at,
-                    email: None,
+                    email: mail.zip(message_id).map(|(m, message_id)| MessageEmail {
+                        message_id,
+                        inbound_id: m.inbound_id,
+                        mailbox_id: m.mailbox_id,
+                        from: m.from.clone(),
+                        to: m.to.clone(),
+                        cc: m.cc.clone(),
+                        parse_warning: m.parse_warning.clone(),
+                        delivery: m.delivery,
+                        delivery_detail: None,
+                        automatic: m.automatic,
+                    }),
                 })
             }
 
@@ -160,10 +229,7 @@ macro_rules! messages_impl {
             }
 
             async fn load_message(c: &mut <$db as sqlx::Database>::Connection, id: i64) -> Result<Option<Message>> {
-                let Some(row) = sqlx::query(
-                    "SELECT id, ticket_id, author_kind, author_id, public, body_text, body_html, created_at \
-                     FROM messages WHERE id = $1",
-                )
+                let Some(row) = sqlx::query(concat!("SELECT ", message_cols!(), " FROM messages WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&mut *c)
                 .await?
@@ -197,10 +263,11 @@ macro_rules! messages_impl {
                     let a = Self::attachment_from_row(&r)?;
                     attachments.entry(a.message_id.0).or_default().push(a);
                 }
-                let rows = sqlx::query(
-                    "SELECT id, ticket_id, author_kind, author_id, public, body_text, body_html, created_at \
-                     FROM messages WHERE ticket_id = $1 AND (public OR $2) ORDER BY id",
-                )
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    message_cols!(),
+                    " FROM messages WHERE ticket_id = $1 AND (public OR $2) ORDER BY id"
+                ))
                 .bind(ticket.0)
                 .bind(include_internal)
                 .fetch_all(&mut *c)

@@ -5,6 +5,10 @@
 //! the `Store` impl in `mod.rs` delegates to them. Message, attachment and event rows are
 //! written through the helpers of `messages.rs`.
 //!
+//! The email side of a ticket's first message or a reply (`MessageMail`) is written in the
+//! same transaction through `mail.rs`; automatic mail goes through
+//! `kefu_domain::mail::on_automatic_mail` instead of `on_message` (no status effect).
+//!
 //! Invariant: a ticket row changes only inside a write transaction that first loads it
 //! (locked on PostgreSQL), asks `kefu_domain` for the new row and its changes, then writes
 //! both. Idempotency keys are reserved at the start of that transaction (see
@@ -229,8 +233,15 @@ macro_rules! tickets_impl {
                 ticket.number = row.try_get("number")?;
                 let author = if t.first_message_by_actor { t.actor } else { Actor::Customer(CustomerId(requester)) };
                 let body_html = t.body_html.as_deref();
-                let msg = Self::insert_message(&mut tx, ticket.id, author, true, &t.body_text, body_html, &t.attachments, now)
-                    .await?;
+                let mail = t.mail.as_ref();
+                let msg =
+                    Self::insert_message(&mut tx, ticket.id, author, true, &t.body_text, body_html, &t.attachments, mail, now)
+                        .await?;
+                if let Some(m) = mail {
+                    // A follow-up continues the conversation of a closed ticket.
+                    let state = if t.follow_up_of.is_some() { InboundState::Threaded } else { InboundState::Ticketed };
+                    Self::write_message_mail(&mut tx, &msg, m, state, now).await?;
+                }
                 let added = Change::Message { message_id: msg.id, public: msg.public };
                 Self::insert_events(&mut tx, ticket.id, now, &[(t.actor, &Change::Created), (author, &added)]).await?;
                 if let Some(k) = &t.idempotency {
@@ -315,11 +326,20 @@ macro_rules! tickets_impl {
                     }
                 }
                 let Some(t) = Self::lock_ticket(&mut tx, ticket.0).await? else { return Ok(None) };
-                let (updated, changes) = on_message(&t, m.author, m.public, m.status_after, now)?;
+                let mail = m.mail.as_ref();
+                let (updated, changes) = if mail.is_some_and(|x| x.automatic) {
+                    kefu_domain::mail::on_automatic_mail(&t, now)?
+                } else {
+                    on_message(&t, m.author, m.public, m.status_after, now)?
+                };
                 let body_html = m.body_html.as_deref();
-                let msg =
-                    Self::insert_message(&mut tx, ticket, m.author, m.public, &m.body_text, body_html, &m.attachments, now)
-                        .await?;
+                let msg = Self::insert_message(
+                    &mut tx, ticket, m.author, m.public, &m.body_text, body_html, &m.attachments, mail, now,
+                )
+                .await?;
+                if let Some(x) = mail {
+                    Self::write_message_mail(&mut tx, &msg, x, InboundState::Threaded, now).await?;
+                }
                 let added = Change::Message { message_id: msg.id, public: msg.public };
                 let events: Vec<_> = std::iter::once(&added).chain(&changes).map(|ch| (m.author, ch)).collect();
                 Self::insert_events(&mut tx, ticket, now, &events).await?;

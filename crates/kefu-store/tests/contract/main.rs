@@ -4,6 +4,7 @@
 //! stories; the modules hold the stories of each part of the contract.
 
 mod lists;
+mod mail;
 mod people;
 mod tickets;
 

@@ -42,6 +42,9 @@ struct Ids {
 ///
 /// # Panics
 /// If `store` does not read `clock`.
+/// The demo workspace's support mailbox.
+pub const DEMO_MAILBOX: &str = "support@kefu.example";
+
 pub async fn load(
     store: &dyn Store,
     clock: &ManualClock,
@@ -66,6 +69,17 @@ pub async fn load(
         teams.push(team.id);
         next();
     }
+    // The support mailbox: mail to it (over `--smtp-listen`) opens tickets for frontline.
+    store
+        .create_mailbox(&kefu_domain::NewMailbox {
+            address: Email::parse(DEMO_MAILBOX)?,
+            name: "Kefu Demo Support".into(),
+            team_id: teams.first().copied(),
+            imap_url: None,
+            auto_ack: true,
+            active: true,
+        })
+        .await?;
     let mut agents = Vec::new();
     for a in &AGENTS {
         let agent = store

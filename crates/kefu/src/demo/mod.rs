@@ -21,7 +21,7 @@ mod texts_zh_tw;
 mod timeline;
 mod topics;
 
-pub use load::{Summary, load};
+pub use load::{DEMO_MAILBOX, Summary, load};
 pub use people::{AGENTS, ORGS, TEAMS};
 pub use plan::{DemoSize, Plan, Step, TicketSpec};
 
