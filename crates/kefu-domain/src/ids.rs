@@ -23,5 +23,6 @@ id_type!(
     EventId,
     MailboxId,
     InboundMailId,
-    JobId
+    JobId,
+    CalendarId
 );

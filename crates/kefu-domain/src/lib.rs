@@ -2,13 +2,15 @@
 //!
 //! Owns: ids, enums (status, priority, type, channel, role, tier), validated values
 //! (email, subject, tag), the ticket state machine, ticket patches and the changes
-//! they produce (which become event-log rows), authorization rules, and the sign-in
-//! rate-limit policy (`ratelimit`).
+//! they produce (which become event-log rows), authorization rules, the sign-in
+//! rate-limit policy (`ratelimit`), the email channel's rules (`mail`) and business
+//! calendars (`calendar`: business-time arithmetic for SLA clocks).
 //!
 //! Never does: IO, async, SQL, HTTP, serialization. Everything here is a plain
 //! function over values; time comes in as an argument.
 
 pub mod authz;
+pub mod calendar;
 pub mod error;
 pub mod ids;
 pub mod kinds;
@@ -18,6 +20,7 @@ pub mod ratelimit;
 pub mod ticket;
 pub mod values;
 
+pub use calendar::{Calendar, CalendarSpec, Holiday, LocalEnd, MakeupDay, WeeklyInterval};
 pub use error::DomainError;
 pub use ids::*;
 pub use kinds::*;

@@ -25,6 +25,7 @@ fn new_ticket(mail: &str, subject: &str) -> NewTicket {
         requester: RequesterRef::ByEmail {
             email: Email::parse(mail).unwrap(),
             name: None,
+            language: None,
         },
         actor: Actor::System,
         first_message_by_actor: false,

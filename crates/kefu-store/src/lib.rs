@@ -2,8 +2,8 @@
 //!
 //! Owns: schema and migrations per engine, SQL, transactions, idempotency records,
 //! content-addressed blobs (attachments and raw inbound mail), sessions and token lookups,
-//! the email channel's records (mailboxes, inbound mail, Message-IDs for threading) and
-//! the durable job queue shared by every node.
+//! the email channel's records (mailboxes, inbound mail, Message-IDs for threading),
+//! business calendars (as validated JSON) and the durable job queue shared by every node.
 //!
 //! Never does: business rules. Every ticket change calls a pure function from
 //! `kefu_domain::ticket` inside the store's transaction and writes what it returns
@@ -223,6 +223,9 @@ pub trait Store: Send + Sync + 'static {
         message: Option<MessageId>,
         note: Option<&str>,
     ) -> Result<()>;
+    /// How many stored mails from `from` (the `from` given to [`Store::store_inbound`],
+    /// compared case-insensitively) arrived at or after `since`, in any state.
+    async fn count_inbound_from(&self, from: &str, since: Timestamp) -> Result<u64>;
     /// Ids of mails still in state `received` that arrived at or before `before`, oldest first (crash recovery).
     async fn unprocessed_inbound(
         &self,
@@ -278,4 +281,19 @@ pub trait Store: Send + Sync + 'static {
     /// Failed for good: never claimed again, `error` kept (the row stays, with `failed_at`).
     /// Nothing if the job is gone.
     async fn fail_job(&self, id: JobId, error: &str) -> Result<()>;
+
+    // business calendars (the server validates the definition with kefu_domain::calendar)
+    /// Stores a calendar at version 1. `Domain(Invalid)` for a blank name or time zone, or a
+    /// definition that is not JSON; the definition is otherwise kept as given.
+    async fn create_calendar(&self, c: &NewCalendar) -> Result<CalendarRecord>;
+    async fn get_calendar(&self, id: CalendarId) -> Result<Option<CalendarRecord>>;
+    /// Ordered by id (oldest first).
+    async fn list_calendars(&self) -> Result<Vec<CalendarRecord>>;
+    /// Replaces name, time zone and definition and adds one to `version`; `None` for an
+    /// unknown calendar. Checks as [`Store::create_calendar`].
+    async fn update_calendar(
+        &self,
+        id: CalendarId,
+        c: &NewCalendar,
+    ) -> Result<Option<CalendarRecord>>;
 }

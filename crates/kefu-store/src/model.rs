@@ -50,7 +50,12 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequesterRef {
     Existing(CustomerId),
-    ByEmail { email: Email, name: Option<String> },
+    /// Found by email, else created with this name and language (English if `None`).
+    ByEmail {
+        email: Email,
+        name: Option<String>,
+        language: Option<Lang>,
+    },
 }
 
 /// A scope (who asked, e.g. `agent:3`) plus the client's `Idempotency-Key`, and a
@@ -283,3 +288,28 @@ pub struct Event {
 
 /// Largest attachment the store accepts, in bytes.
 pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
+
+/// A business calendar as stored. The store keeps `definition` as given (the normalised
+/// JSON the server accepted after validating it with `kefu_domain::calendar`); it never
+/// interprets it beyond checking that it is JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarRecord {
+    pub id: CalendarId,
+    pub name: String,
+    /// IANA time zone name the weekly hours are read in.
+    pub time_zone: String,
+    /// Weekly hours, holidays and make-up days as JSON.
+    pub definition: String,
+    /// 1 when created, +1 with every update.
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A calendar to create, or the full replacement of one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCalendar {
+    pub name: String,
+    pub time_zone: String,
+    pub definition: String,
+}

@@ -8,11 +8,13 @@
 //!
 //! Code map: `tickets` (tickets), `messages` (messages, attachments, events), `people`
 //! (customers, organizations), `staff` (agents, teams, me), `mail` (mailboxes, mail log,
-//! original emails), `ops` (health, metrics),
+//! original emails), `calendars` (business calendars, business-time sums), `ops` (health,
+//! metrics),
 //! `docs` (OpenAPI JSON and HTML), `dto`/`dto_people` (wire types), `extract`
 //! (extractors). `Idempotency-Key` is kept by the store, per caller scope, with a
 //! fingerprint of the request (`crate::idempotency`).
 
+pub mod calendars;
 pub mod constraints;
 pub mod docs;
 pub mod dto;
@@ -28,7 +30,7 @@ pub mod tickets;
 use crate::AppState;
 use axum::{
     Router,
-    routing::{any, get},
+    routing::{any, get, post},
 };
 use utoipa::{
     Modify, OpenApi,
@@ -58,6 +60,8 @@ use utoipa::{
         staff::list_teams, staff::create_team, staff::get_team, staff::patch_team, staff::me,
         mail::list_mailboxes, mail::create_mailbox, mail::get_mailbox, mail::patch_mailbox,
         mail::list_inbound, mail::get_inbound, mail::inbound_raw, mail::message_raw,
+        calendars::list_calendars, calendars::create_calendar, calendars::get_calendar,
+        calendars::replace_calendar, calendars::add, calendars::between,
         ops::healthz, ops::metrics,
     ),
     modifiers(&Security),
@@ -69,6 +73,7 @@ use utoipa::{
         (name = "organizations", description = "Customer organizations"),
         (name = "agents", description = "Agents, teams and the caller"),
         (name = "email", description = "Support mailboxes, the mail log, original emails"),
+        (name = "calendars", description = "Business calendars (working hours, holidays, make-up days) and business-time sums"),
         (name = "operations", description = "Health and metrics (no authentication)"),
     )
 )]
@@ -150,7 +155,17 @@ pub fn router() -> Router<AppState> {
         .route("/inbound-mail", get(mail::list_inbound))
         .route("/inbound-mail/{id}", get(mail::get_inbound))
         .route("/inbound-mail/{id}/raw", get(mail::inbound_raw))
-        .route("/messages/{id}/raw", get(mail::message_raw));
+        .route("/messages/{id}/raw", get(mail::message_raw))
+        .route(
+            "/calendars",
+            get(calendars::list_calendars).post(calendars::create_calendar),
+        )
+        .route(
+            "/calendars/{id}",
+            get(calendars::get_calendar).put(calendars::replace_calendar),
+        )
+        .route("/calendars/{id}/add", post(calendars::add))
+        .route("/calendars/{id}/between", post(calendars::between));
     Router::new()
         .nest("/api/v1", v1)
         .route("/api/openapi.json", get(docs::openapi_json))

@@ -74,6 +74,7 @@ fn requester_of(req: &CreateTicketRequest) -> ApiResult<RequesterRef> {
                 .as_deref()
                 .map(|n| parse_name("requester.name", n))
                 .transpose()?,
+            language: None,
         }),
         (None, Some(id)) => Ok(RequesterRef::Existing(CustomerId(id))),
         (None, None) => Err(ApiError::invalid(

@@ -50,7 +50,9 @@ pub async fn receive(
     raw: Vec<u8>,
 ) -> Result<Outcome, StoreError> {
     let parsed = kefu_mail::parse::parse(&raw);
-    let mailbox = find_mailbox(store, envelope).await?;
+    // One read of the (few) mailboxes serves both the recipient match and loop detection.
+    let mailboxes = store.list_mailboxes().await?;
+    let mailbox = find_mailbox(&mailboxes, envelope);
     let dedupe_key = match &parsed.message_id {
         Some(id) if !id.trim().is_empty() => format!("mid:{}", id.trim()),
         _ => format!("sha256:{}", hex_sha256(&raw)),
@@ -64,7 +66,18 @@ pub async fn receive(
             envelope_to: envelope.rcpt_to.clone(),
             source: envelope.source.as_str().to_string(),
             subject: parsed.subject.chars().take(300).collect(),
-            from: parsed.from.as_ref().map(|a| a.email.clone()),
+            // The sender as the per-sender limit counts it (see `process`).
+            from: parsed
+                .from
+                .as_ref()
+                .and_then(|a| Email::parse(&a.email).ok())
+                .or_else(|| {
+                    envelope
+                        .mail_from
+                        .as_deref()
+                        .and_then(|m| Email::parse(m).ok())
+                })
+                .map(|e| e.as_str().to_string()),
             raw,
         })
         .await?;
@@ -82,7 +95,17 @@ pub async fn receive(
     }
     // Only SMTP/LMTP have an envelope; IMAP mail shows a null sender as `Return-Path: <>`.
     let null_sender = envelope.mail_from.is_none() && envelope.source != kefu_mail::Source::Imap;
-    match process(store, keys, &row, &parsed, mailbox.as_ref(), null_sender).await {
+    match process(
+        store,
+        keys,
+        &row,
+        &parsed,
+        &mailboxes,
+        mailbox.as_ref(),
+        null_sender,
+    )
+    .await
+    {
         Ok(outcome) => Ok(outcome),
         Err(e) => {
             tracing::error!(inbound = row.id.0, error = %e, "processing a stored mail failed; it will be retried");
@@ -118,15 +141,17 @@ pub async fn process_unprocessed(
             continue;
         };
         let parsed = kefu_mail::parse::parse(&raw);
-        let mailbox = match row.mailbox_id {
-            Some(m) => store.get_mailbox(m).await?,
-            None => None,
-        };
+        let mailboxes = store.list_mailboxes().await?;
+        let mailbox = mailboxes
+            .iter()
+            .find(|m| Some(m.id) == row.mailbox_id)
+            .cloned();
         match process(
             store,
             keys,
             &row,
             &parsed,
+            &mailboxes,
             mailbox.as_ref(),
             row.envelope_from.is_none() && row.source != "imap",
         )
@@ -141,16 +166,24 @@ pub async fn process_unprocessed(
     Ok(done)
 }
 
-/// The first active mailbox among the envelope recipients (plus-addresses included).
-async fn find_mailbox(store: &dyn Store, env: &Envelope) -> Result<Option<Mailbox>, StoreError> {
-    for rcpt in &env.rcpt_to {
-        if let Some(m) = store.find_mailbox_by_address(rcpt).await?
-            && m.active
-        {
-            return Ok(Some(m));
-        }
-    }
-    Ok(None)
+/// The first active mailbox among the envelope recipients (exact address first, then
+/// without a `+tag`, as `Store::find_mailbox_by_address` matches).
+fn find_mailbox(mailboxes: &[Mailbox], env: &Envelope) -> Option<Mailbox> {
+    env.rcpt_to.iter().find_map(|rcpt| {
+        let exact = rcpt.trim().to_lowercase();
+        let base = rules::base_address(rcpt);
+        mailboxes
+            .iter()
+            .filter(|m| m.active)
+            .find(|m| m.address.as_str() == exact)
+            .or_else(|| {
+                mailboxes
+                    .iter()
+                    .filter(|m| m.active)
+                    .find(|m| m.address.as_str() == base)
+            })
+            .cloned()
+    })
 }
 
 async fn process(
@@ -158,6 +191,7 @@ async fn process(
     keys: &MailKeys,
     row: &InboundMail,
     parsed: &ParsedMail,
+    mailboxes: &[Mailbox],
     mailbox: Option<&Mailbox>,
     null_sender: bool,
 ) -> Result<Outcome, StoreError> {
@@ -172,12 +206,7 @@ async fn process(
     let sender = sender_address(parsed, row, &mut warnings);
 
     // Loops: mail from one of our own addresses.
-    let ours: Vec<Email> = store
-        .list_mailboxes()
-        .await?
-        .into_iter()
-        .map(|m| m.address)
-        .collect();
+    let ours: Vec<Email> = mailboxes.iter().map(|m| m.address.clone()).collect();
     if rules::is_own_address(&sender.0, &ours) {
         store
             .set_inbound_state(
@@ -205,11 +234,12 @@ async fn process(
             .map(|t| done(InboundState::Bounce, t, None));
     }
 
-    // Per-sender limit (automatic mail gets a much lower one).
+    // Per-sender limit (automatic mail gets a much lower one), counted over the stored
+    // mails themselves: no extra write per mail, and the same on every node.
     let hits = store
-        .hit_rate_limit(&format!("mail-sender:{}", sender.0.as_str()), SENDER_WINDOW)
+        .count_inbound_from(sender.0.as_str(), row.received_at - SENDER_WINDOW)
         .await?;
-    if hits > rules::sender_hourly_limit(kind) {
+    if hits > u64::from(rules::sender_hourly_limit(kind)) {
         store
             .set_inbound_state(
                 row.id,
@@ -296,7 +326,22 @@ async fn process(
             follow_up(store, row, &closed, author, automatic, m, by).await
         }
         Threading::New => {
-            let requester = find_or_create_customer(store, &sender, parsed).await?;
+            // A known sender is the requester; a new one is created with the ticket, in its
+            // transaction (one commit fewer per first mail).
+            let (requester, actor) = match store.find_customer_by_email(&sender.0).await? {
+                Some(c) => (RequesterRef::Existing(c.id), Actor::Customer(c.id)),
+                None => (
+                    RequesterRef::ByEmail {
+                        email: sender.0.clone(),
+                        name: sender.1.clone(),
+                        language: Some(rules::guess_language(&format!(
+                            "{}\n{}",
+                            parsed.subject, parsed.text
+                        ))),
+                    },
+                    Actor::System,
+                ),
+            };
             let subject = Subject::parse(&parsed.subject)
                 .or_else(|_| {
                     Subject::parse(
@@ -323,8 +368,8 @@ async fn process(
             let t = store
                 .create_ticket(&NewTicket {
                     draft,
-                    requester: RequesterRef::Existing(requester),
-                    actor: Actor::Customer(requester),
+                    requester,
+                    actor,
                     first_message_by_actor: false,
                     body_text,
                     body_html,

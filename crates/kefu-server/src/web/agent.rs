@@ -234,7 +234,11 @@ pub async fn create_ticket(
             tags: Vec::new(),
             custom_fields: "{}".into(),
         },
-        requester: RequesterRef::ByEmail { email, name },
+        requester: RequesterRef::ByEmail {
+            email,
+            name,
+            language: None,
+        },
         actor: Actor::Agent(a.agent.id),
         first_message_by_actor: true,
         body_text: body,

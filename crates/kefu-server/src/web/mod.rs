@@ -51,6 +51,13 @@
 //!   `#new-mailbox-form` (`#mailbox-address`, `#mailbox-name`, `#mailbox-team`,
 //!   `#mailbox-imap`, `#mailbox-auto-ack`, `#mailbox-active`, `#mailbox-submit`),
 //!   `#edit-mailbox-form` (also `#mailbox-remove-imap`, `#mailbox-imap-current`).
+//! - Calendars `/admin/calendars` (admins): `#calendar-table` `.calendar-row` (with
+//!   `data-calendar-id`), `#new-calendar-form` / `#edit-calendar-form` (`#calendar-name`,
+//!   `#calendar-zone`, `#calendar-weekly` with `.calendar-day` rows (`data-day`) and inputs
+//!   `#cal-<day>_start<n>` / `#cal-<day>_end<n>`, `#calendar-copy-monday`,
+//!   `#calendar-holidays`, `#calendar-workdays`, `#calendar-submit`); on the edit page
+//!   `#calendar-try-form` (`#try-start`, `#try-minutes`), `#calendar-try-result`,
+//!   `#calendar-try-error`.
 //! - Mail log `/admin/mail?state=…` (admins, supervisors): `#mail-filter`, `#mail-state`,
 //!   `#mail-table`, `.mail-row` (with `data-state`), `.mail-raw`, `#next-page`.
 //! - Email messages on the ticket page: `.message.email`, `.mail-meta` (`.mail-from`,
@@ -58,6 +65,7 @@
 //!   `.delivery-detail`, `.mail-warning`, `details.quoted`, `.remote-images a.show-remote`.
 
 mod admin;
+mod admin_calendars;
 mod admin_mailboxes;
 mod admin_orgs;
 mod agent;
@@ -140,6 +148,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/mailboxes/{id}",
             get(admin_mailboxes::mailbox_form).post(admin_mailboxes::update_mailbox),
+        )
+        .route(
+            "/admin/calendars",
+            get(admin_calendars::calendars).post(admin_calendars::create_calendar),
+        )
+        .route(
+            "/admin/calendars/{id}",
+            get(admin_calendars::calendar_form).post(admin_calendars::update_calendar),
         )
         .route("/admin/mail", get(mail_log::mail_log))
         .route("/admin/mail/{id}/raw", get(mail_log::mail_raw))

@@ -40,6 +40,8 @@ CREATE TABLE inbound_mail (
 CREATE INDEX inbound_mail_received ON inbound_mail (received_at, id);
 CREATE INDEX inbound_mail_state ON inbound_mail (state, received_at, id);
 CREATE INDEX inbound_mail_mailbox ON inbound_mail (mailbox_id, received_at, id);
+-- The per-sender limit counts a sender's recent mails.
+CREATE INDEX inbound_mail_sender ON inbound_mail (from_addr, received_at);
 
 -- The email side of a message; `email_message_id` is set for every message that came or
 -- went by email (the other columns mean nothing without it).

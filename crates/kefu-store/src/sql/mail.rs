@@ -321,6 +321,17 @@ macro_rules! mail_impl {
                 rows.iter().map(|r| Ok(InboundMailId(r.try_get(0)?))).collect()
             }
 
+            async fn count_inbound_from_(&self, from: &str, since: Timestamp) -> Result<u64> {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM inbound_mail WHERE from_addr = $1 AND received_at >= $2",
+                )
+                .bind(from.trim().to_lowercase())
+                .bind(us(since))
+                .fetch_one(self.reader())
+                .await?;
+                Ok(n.max(0) as u64)
+            }
+
             // ---- threading and delivery ----
 
             async fn find_ticket_by_mail_ids_(&self, ids: &[String]) -> Result<Option<(TicketId, MessageId)>> {

@@ -79,7 +79,7 @@ macro_rules! tickets_impl {
                 let org_of = |row: Option<<$db as sqlx::Database>::Row>| -> Result<Option<(i64, Option<i64>)>> {
                     row.map(|r| Ok((r.try_get("id")?, r.try_get("organization_id")?))).transpose()
                 };
-                let (email, name) = match r {
+                let (email, name, language) = match r {
                     RequesterRef::Existing(id) => {
                         let row = sqlx::query("SELECT id, organization_id FROM customers WHERE id = $1")
                             .bind(id.0)
@@ -87,7 +87,7 @@ macro_rules! tickets_impl {
                             .await?;
                         return org_of(row)?.ok_or(StoreError::InvalidReference("requester"));
                     }
-                    RequesterRef::ByEmail { email, name } => (email, name),
+                    RequesterRef::ByEmail { email, name, language } => (email, name, language),
                 };
                 const BY_EMAIL: &str = "SELECT c.id, c.organization_id FROM customer_identities i \
                     JOIN customers c ON c.id = i.customer_id WHERE i.kind = 'email' AND i.value = $1";
@@ -104,7 +104,7 @@ macro_rules! tickets_impl {
                 )
                 .bind(name)
                 .bind(Segment::Standard.as_str())
-                .bind(Lang::En.as_str())
+                .bind(language.unwrap_or(Lang::En).as_str())
                 .bind(us(now))
                 .fetch_one(&mut *c)
                 .await?;

@@ -3,6 +3,7 @@
 //! engines must pass the same suite. This file holds the shared builders and the store-wide
 //! stories; the modules hold the stories of each part of the contract.
 
+mod calendars;
 mod lists;
 mod mail;
 mod people;
@@ -88,6 +89,7 @@ fn by_email(mail: &str) -> RequesterRef {
     RequesterRef::ByEmail {
         email: email(mail),
         name: None,
+        language: None,
     }
 }
 

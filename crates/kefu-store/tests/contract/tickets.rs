@@ -57,6 +57,7 @@ async fn a_ticket_by_email_creates_its_requester_once_and_logs_creation() {
     let named = RequesterRef::ByEmail {
         email: email("new.person@example.com"),
         name: Some("Someone Else".into()),
+        language: None,
     };
     let second = db
         .create_ticket(&ticket_from(named, "又坏了"))
