@@ -115,7 +115,8 @@ pub fn parse_body(s: &str) -> Result<String, DomainError> {
     if s.len() > 256 * 1024 {
         return Err(DomainError::invalid("body", "is longer than 256 KiB"));
     }
-    Ok(s.replace("\r\n", "\n"))
+    // NUL is not text (and PostgreSQL cannot store it): dropped.
+    Ok(s.replace("\r\n", "\n").replace('\0', ""))
 }
 
 /// A person's or team's display name: 1–120 characters.

@@ -49,12 +49,74 @@ const MAX_FORWARD_DEPTH: usize = 3;
 
 /// Parses one raw message. Never fails, never panics; see the module docs.
 pub fn parse(raw: &[u8]) -> ParsedMail {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| parse_unguarded(raw))) {
+    let mut mail = match std::panic::catch_unwind(AssertUnwindSafe(|| parse_unguarded(raw))) {
         Ok(mail) => mail,
         Err(_) => raw_fallback(
             raw,
             "the MIME parser failed on this message (internal error); shown as raw text",
         ),
+    };
+    strip_nul(&mut mail);
+    mail
+}
+
+/// Removes NUL characters from every text field: real mail carries them (broken
+/// mailers, binary parts mislabelled as text), and PostgreSQL cannot store them in text
+/// columns. The raw bytes keep them.
+fn strip_nul(m: &mut ParsedMail) {
+    fn clean(s: &mut String) {
+        if s.contains('\0') {
+            s.retain(|c| c != '\0');
+        }
+    }
+    fn clean_addr(a: &mut crate::Addr) {
+        clean(&mut a.email);
+        if let Some(n) = &mut a.name {
+            clean(n);
+        }
+    }
+    for s in [&mut m.subject, &mut m.text]
+        .into_iter()
+        .chain(m.message_id.as_mut())
+        .chain(m.html.as_mut())
+        .chain(m.in_reply_to.iter_mut())
+        .chain(m.references.iter_mut())
+        .chain(m.warnings.iter_mut())
+    {
+        clean(s);
+    }
+    for (n, v) in &mut m.headers {
+        clean(n);
+        clean(v);
+    }
+    for a in m
+        .from
+        .iter_mut()
+        .chain(m.reply_to.iter_mut())
+        .chain(m.to.iter_mut())
+        .chain(m.cc.iter_mut())
+    {
+        clean_addr(a);
+    }
+    for a in &mut m.attachments {
+        clean(&mut a.filename);
+        clean(&mut a.content_type);
+        if let Some(c) = &mut a.content_id {
+            clean(c);
+        }
+    }
+    if let Some(d) = &mut m.dsn {
+        if let Some(o) = &mut d.original_message_id {
+            clean(o);
+        }
+        for r in &mut d.recipients {
+            clean(&mut r.recipient);
+            clean(&mut r.action);
+            clean(&mut r.status);
+            if let Some(x) = &mut r.diagnostic {
+                clean(x);
+            }
+        }
     }
 }
 

@@ -53,8 +53,13 @@ pub async fn receive(
     // One read of the (few) mailboxes serves both the recipient match and loop detection.
     let mailboxes = store.list_mailboxes().await?;
     let mailbox = find_mailbox(&mailboxes, envelope);
+    // The same mail delivered twice (SMTP retry, SMTP and IMAP, two of our addresses) has
+    // the same Message-ID and body, but not the same bytes (each hop adds `Received:`).
+    // Broken mailers reuse Message-IDs for different mails, so the body is part of the key.
     let dedupe_key = match &parsed.message_id {
-        Some(id) if !id.trim().is_empty() => format!("mid:{}", id.trim()),
+        Some(id) if !id.trim().is_empty() => {
+            format!("mid:{}:{}", id.trim(), &hex_sha256(body_bytes(&raw))[..16])
+        }
         _ => format!("sha256:{}", hex_sha256(&raw)),
     };
     let (row, new) = store
@@ -62,8 +67,8 @@ pub async fn receive(
             mailbox_id: mailbox.as_ref().map(|m| m.id),
             dedupe_key,
             message_id: parsed.message_id.clone(),
-            envelope_from: envelope.mail_from.clone(),
-            envelope_to: envelope.rcpt_to.clone(),
+            envelope_from: envelope.mail_from.as_deref().map(no_nul),
+            envelope_to: envelope.rcpt_to.iter().map(|r| no_nul(r)).collect(),
             source: envelope.source.as_str().to_string(),
             subject: parsed.subject.chars().take(300).collect(),
             // The sender as the per-sender limit counts it (see `process`).
@@ -711,6 +716,22 @@ fn first_line(text: &str) -> String {
         .chars()
         .take(80)
         .collect()
+}
+
+/// The bytes after the header block (after the first empty line), or all of them.
+fn body_bytes(raw: &[u8]) -> &[u8] {
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => &raw[a.min(b)..],
+        (Some(a), None) | (None, Some(a)) => &raw[a..],
+        (None, None) => raw,
+    }
+}
+
+/// PostgreSQL text cannot hold NUL; SMTP envelopes are not supposed to, but may.
+fn no_nul(s: &str) -> String {
+    s.replace('\0', "")
 }
 
 fn hex_sha256(raw: &[u8]) -> String {
