@@ -193,17 +193,8 @@ pub fn classify_auto<'a>(
 /// True if `from` is one of our own mailbox addresses (or a plus-address of one): such a
 /// mail is a loop and is dropped.
 pub fn is_own_address(from: &Email, ours: &[Email]) -> bool {
-    let strip = |e: &str| -> String {
-        match e.split_once('@') {
-            Some((local, domain)) => {
-                let local = local.split('+').next().unwrap_or(local);
-                format!("{local}@{domain}")
-            }
-            None => e.to_string(),
-        }
-    };
-    let from = strip(from.as_str());
-    ours.iter().any(|o| strip(o.as_str()) == from)
+    let from = base_address(from.as_str());
+    ours.iter().any(|o| base_address(o.as_str()) == from)
 }
 
 /// Mails a sender may open or add per hour before further mail is kept without tickets.

@@ -13,6 +13,7 @@
 //! Message-ID, which mail clients fold into one.
 
 use super::MailKeys;
+use crate::sanitize::{escape, text_to_html};
 use crate::web::i18n::Tr;
 use kefu_domain::mail::{self as rules};
 use kefu_domain::*;
@@ -209,6 +210,15 @@ async fn send(relay: &Relay, from: &Email, to: &[String], raw: &[u8]) -> Result<
     }
 }
 
+/// The mailbox a message went through; gone means the send can never happen.
+async fn mailbox_of(store: &dyn Store, id: Option<MailboxId>) -> Result<Mailbox, JobError> {
+    match id {
+        Some(m) => store.get_mailbox(m).await?,
+        None => None,
+    }
+    .ok_or_else(|| JobError::Permanent("the mailbox no longer exists".into()))
+}
+
 async fn send_reply(
     store: &dyn Store,
     keys: &MailKeys,
@@ -227,12 +237,7 @@ async fn send_reply(
     let Some(ticket) = store.get_ticket(message.ticket_id).await? else {
         return Err(JobError::Permanent("the ticket no longer exists".into()));
     };
-    let Some(mailbox) = (match email.mailbox_id {
-        Some(m) => store.get_mailbox(m).await?,
-        None => None,
-    }) else {
-        return Err(JobError::Permanent("the mailbox no longer exists".into()));
-    };
+    let mailbox = mailbox_of(store, email.mailbox_id).await?;
     let requester = store.get_customer(ticket.requester_id).await?;
     let lang = requester.as_ref().map_or(Lang::En, |c| c.language);
     let tr = Tr(lang);
@@ -398,12 +403,7 @@ async fn send_ack(
             "the ticket did not come by email".into(),
         ));
     };
-    let Some(mailbox) = (match email.mailbox_id {
-        Some(m) => store.get_mailbox(m).await?,
-        None => None,
-    }) else {
-        return Err(JobError::Permanent("the mailbox no longer exists".into()));
-    };
+    let mailbox = mailbox_of(store, email.mailbox_id).await?;
     let Some(requester) = store.get_customer(ticket.requester_id).await? else {
         return Err(JobError::Permanent("the requester no longer exists".into()));
     };
@@ -458,27 +458,4 @@ async fn send_ack(
     store.record_mail_id(&message_id, ticket.id, None).await?;
     let rcpts = kefu_mail::compose::envelope_recipients(&mail);
     send(relay, &mailbox.address, &rcpts, &raw).await
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Plain text as HTML paragraphs with line breaks.
-fn text_to_html(text: &str) -> String {
-    text.split("\n\n")
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| format!("<p>{}</p>", escape(p.trim_end()).replace('\n', "<br>")))
-        .collect()
 }
