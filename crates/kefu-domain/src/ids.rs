@@ -24,5 +24,9 @@ id_type!(
     MailboxId,
     InboundMailId,
     JobId,
-    CalendarId
+    CalendarId,
+    SlaPolicyId
 );
+
+// In-app notifications of agents.
+id_type!(NotificationId);

@@ -205,3 +205,36 @@ str_enum!(
         Automatic => "automatic",
     }
 );
+
+str_enum!(
+    /// What an SLA clock measures (see [`crate::sla`] for when each starts, pauses and stops).
+    /// `tier_time` is the maximum processing time at the ticket's current tier: it is not a
+    /// promise to the customer but drives the escalation ladder.
+    Metric, "metric" {
+        FirstReply => "first_reply",
+        NextReply => "next_reply",
+        PeriodicUpdate => "periodic_update",
+        PausableUpdate => "pausable_update",
+        RequesterWait => "requester_wait",
+        AgentWork => "agent_work",
+        Resolution => "resolution",
+        TierTime => "tier_time",
+    }
+);
+
+str_enum!(
+    /// Where an SLA clock stands. `breached` stays breached when the clock is later
+    /// fulfilled (its `fulfilled_at` is then set).
+    ClockState, "clock_state" {
+        Active => "active", Paused => "paused", Achieved => "achieved", Breached => "breached",
+    }
+);
+
+str_enum!(
+    /// A transition recorded in the ticket's event log (kind `sla`).
+    SlaTransition, "sla_transition" {
+        Apply => "apply", Activate => "activate", Pause => "pause", Resume => "resume",
+        Fulfil => "fulfil", Warn => "warn", Breach => "breach", Cancel => "cancel",
+        Escalate => "escalate",
+    }
+);

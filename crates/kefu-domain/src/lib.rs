@@ -17,6 +17,7 @@ pub mod kinds;
 pub mod mail;
 pub mod party;
 pub mod ratelimit;
+pub mod sla;
 pub mod ticket;
 pub mod values;
 

@@ -76,6 +76,14 @@ pub enum Change {
         message_id: MessageId,
         public: bool,
     },
+    /// An SLA clock moved (see [`crate::sla`]); `metric` is `None` for the policy itself
+    /// (`apply`) and for escalations. `detail` is a short machine-readable note, e.g. the
+    /// due time, `75%`, or `policy 3 v2`.
+    Sla {
+        metric: Option<crate::Metric>,
+        transition: crate::SlaTransition,
+        detail: String,
+    },
 }
 
 /// What a ticket starts as, once the edge has validated input.

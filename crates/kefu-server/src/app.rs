@@ -185,6 +185,7 @@ impl Application {
             self.state.store.clone(),
             self.state.config.close_solved_after,
         );
+        let sla = crate::sla_timers::spawn(self.state.store.clone());
         let mail = crate::mail::spawn(
             self.state.store.clone(),
             self.state.mail_keys.clone(),
@@ -199,6 +200,7 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         jobs.abort();
+        sla.abort();
         for task in mail {
             task.abort();
         }

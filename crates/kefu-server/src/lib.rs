@@ -17,6 +17,7 @@ mod idempotency;
 pub mod jobs;
 pub mod mail;
 pub mod sanitize;
+pub mod sla_timers;
 mod visibility;
 pub mod web;
 

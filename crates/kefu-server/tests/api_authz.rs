@@ -269,18 +269,122 @@ async fn each_role_gets_exactly_its_permissions_on_every_endpoint_class() {
             body: none,
             expect: |who| if who == Anonymous { 401 } else { 200 },
         },
+        Case {
+            name: "list SLA policies",
+            method: Method::GET,
+            path: "/api/v1/sla-policies".into(),
+            body: none,
+            expect: read_all,
+        },
+        Case {
+            name: "create SLA policy",
+            method: Method::POST,
+            path: "/api/v1/sla-policies".into(),
+            body: |who| Some(json!({"name": format!("SLA {who:?}"), "targets": []})),
+            expect: |who| match who {
+                Anonymous => 401,
+                Admin => 201,
+                _ => 403,
+            },
+        },
+        Case {
+            name: "read a ticket's SLA",
+            method: Method::GET,
+            path: format!("/api/v1/tickets/{t}/sla"),
+            body: none,
+            expect: read_all,
+        },
+        Case {
+            name: "re-apply a ticket's SLA",
+            method: Method::POST,
+            path: format!("/api/v1/tickets/{t}/sla/reapply"),
+            body: none,
+            expect: |who| match who {
+                Anonymous => 401,
+                Admin | Supervisor => 200,
+                _ => 403,
+            },
+        },
+        Case {
+            name: "upcoming SLA breaches",
+            method: Method::GET,
+            path: "/api/v1/sla/upcoming".into(),
+            body: none,
+            expect: |who| match who {
+                Anonymous => 401,
+                Admin | Supervisor => 200,
+                _ => 403,
+            },
+        },
+        Case {
+            name: "list tickets by SLA",
+            method: Method::GET,
+            path: "/api/v1/tickets?sla=breached".into(),
+            body: none,
+            expect: read_all,
+        },
+        Case {
+            name: "own notifications",
+            method: Method::GET,
+            path: "/api/v1/notifications".into(),
+            body: none,
+            expect: read_all,
+        },
+        Case {
+            // Every agent, read-only ones too: it changes no ticket, only one's own inbox.
+            name: "mark own notifications read",
+            method: Method::POST,
+            path: "/api/v1/notifications/read".into(),
+            body: |_| Some(json!({})),
+            expect: read_all,
+        },
     ];
     check(&w, &cases).await;
     assert_eq!(EVERYONE.len(), w.clients.len());
 }
 
 #[tokio::test]
-async fn supervisors_and_admins_change_organizations_and_only_admins_change_agents_and_teams() {
+async fn supervisors_change_organizations_and_only_admins_change_agents_teams_and_sla_policies() {
     let w = world().await;
     let org = w.app.organization("Acme", false).await.id.0;
     let agent = w.app.agent(Role::Agent).await.id().0;
     let team = w.app.store.create_team("Billing", "").await.unwrap().id.0;
+    let policy = w
+        .app
+        .store
+        .create_sla_policy(&kefu_store::NewSlaPolicy {
+            name: "Standard".into(),
+            position: None,
+            active: true,
+            def: Default::default(),
+        })
+        .await
+        .unwrap()
+        .id
+        .0;
     let cases = [
+        Case {
+            name: "read SLA policy",
+            method: Method::GET,
+            path: format!("/api/v1/sla-policies/{policy}"),
+            body: none,
+            expect: |who| match who {
+                Anonymous => 401,
+                Customer => 403,
+                _ => 200,
+            },
+        },
+        Case {
+            name: "replace SLA policy",
+            method: Method::PUT,
+            path: format!("/api/v1/sla-policies/{policy}"),
+            body: |_| Some(json!({"name": "Standard", "warn_at": [80]})),
+            expect: |who| match who {
+                Anonymous => 401,
+                Admin => 200,
+                _ => 403,
+            },
+        },
         Case {
             name: "patch organization",
             method: Method::PATCH,

@@ -4,6 +4,7 @@
 //! content-addressed blobs (attachments and raw inbound mail), sessions and token lookups,
 //! the email channel's records (mailboxes, inbound mail, Message-IDs for threading),
 //! business calendars (as validated JSON) and the durable job queue shared by every node.
+//! Also agents' in-app notifications (`sql/notifications.rs`).
 //!
 //! Never does: business rules. Every ticket change calls a pure function from
 //! `kefu_domain::ticket` inside the store's transaction and writes what it returns
@@ -11,6 +12,7 @@
 
 mod clock;
 mod model;
+pub mod sla_json;
 mod sql;
 pub mod testing;
 
@@ -296,4 +298,81 @@ pub trait Store: Send + Sync + 'static {
         id: CalendarId,
         c: &NewCalendar,
     ) -> Result<Option<CalendarRecord>>;
+
+    // SLA policies and clocks (the clocks change inside every ticket transaction, through
+    // kefu_domain::sla::evaluate; these methods are for admins, views and timers)
+    /// Stores a policy at version 1; it is validated by `SlaPolicyDef::validate`.
+    /// InvalidReference("calendar") / ("team") / ("organization") for unknown references.
+    async fn create_sla_policy(&self, p: &NewSlaPolicy) -> Result<SlaPolicyRecord>;
+    async fn get_sla_policy(&self, id: SlaPolicyId) -> Result<Option<SlaPolicyRecord>>;
+    /// In the order they are tried: position, then id.
+    async fn list_sla_policies(&self) -> Result<Vec<SlaPolicyRecord>>;
+    /// Replaces name, position, active flag and definition; a changed definition becomes
+    /// a new version (tickets keep theirs until re-applied). None for an unknown policy.
+    async fn update_sla_policy(
+        &self,
+        id: SlaPolicyId,
+        p: &NewSlaPolicy,
+    ) -> Result<Option<SlaPolicyRecord>>;
+    /// A ticket's SLA state (None: it has none yet).
+    async fn ticket_sla(&self, ticket: TicketId) -> Result<Option<kefu_domain::sla::TicketSla>>;
+    /// The clocks of several tickets at once (for lists), by ticket.
+    async fn tickets_sla(
+        &self,
+        tickets: &[TicketId],
+    ) -> Result<std::collections::HashMap<TicketId, Vec<kefu_domain::sla::SlaClock>>>;
+    /// Re-applies the matching policy's current version to a ticket (recorded as `actor`).
+    /// None for an unknown ticket.
+    async fn reapply_sla(
+        &self,
+        ticket: TicketId,
+        actor: Actor,
+    ) -> Result<Option<kefu_domain::sla::TicketSla>>;
+    /// Claims up to `limit` tickets with a timer due by now (a warning or a breach), for
+    /// `lease`: another node does not claim them meanwhile.
+    async fn claim_sla_timers(
+        &self,
+        lease: jiff::SignedDuration,
+        limit: u32,
+    ) -> Result<Vec<TicketId>>;
+    /// Evaluates a ticket's clocks now (warnings, breaches, escalations, notifications) and
+    /// releases its timers. Idempotent: firing twice records nothing new. Returns how many
+    /// SLA events it recorded.
+    async fn fire_sla_timers(&self, ticket: TicketId) -> Result<usize>;
+    /// Recomputes due times and timers of running clocks counted in `calendar` (every
+    /// running clock with `None`), after a calendar changed. Returns how many clocks.
+    async fn recompute_sla(&self, calendar: Option<CalendarId>) -> Result<u64>;
+    /// Running clocks (not `tier_time`) due before `before`, soonest first, with their tickets.
+    async fn upcoming_breaches(&self, before: Timestamp, limit: u32)
+    -> Result<Vec<UpcomingBreach>>;
+
+    // notifications (in-app, one row per agent; written by the SLA engine and others)
+    /// Inserts the notifications in one transaction, stamped `created_at` = now, unread.
+    /// One whose `dedupe_key` is already stored (also by an earlier one of the same slice)
+    /// is skipped; returns how many were inserted. `Domain(Invalid)` for a blank kind or
+    /// title, InvalidReference("agent") / InvalidReference("ticket") for unknown
+    /// references (nothing is inserted then). Store code that has a transaction open (the
+    /// SLA engine's ticket transaction) calls `Self::insert_notifications(&mut tx, …)`
+    /// instead (`sql/notifications.rs`).
+    async fn create_notifications(&self, n: &[NewNotification]) -> Result<u64>;
+    /// The agent's notifications (only unread ones if `unread_only`), newest first (by id,
+    /// which is insertion order), keyset-paginated; `limit` is clamped to 1..=200.
+    async fn list_notifications(
+        &self,
+        agent: AgentId,
+        unread_only: bool,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Notification>>;
+    /// How many of the agent's notifications are unread (one indexed count).
+    async fn count_unread_notifications(&self, agent: AgentId) -> Result<i64>;
+    /// Marks the agent's unread notifications read (`read_at` = now): those with the given
+    /// ids, or all of them for `None`. Ids of other agents' notifications, unknown ids
+    /// and notifications already read are left alone (a read one keeps its `read_at`);
+    /// returns how many were marked.
+    async fn mark_notifications_read(
+        &self,
+        agent: AgentId,
+        ids: Option<&[NotificationId]>,
+    ) -> Result<u64>;
 }

@@ -116,6 +116,8 @@ pub struct TicketFilter {
     /// Portal visibility: tickets requested by this customer, or (if `Some`) belonging to
     /// this organization. Applied on top of the other filters.
     pub visible_to: Option<(CustomerId, Option<OrganizationId>)>,
+    /// Only tickets at risk of breaching, or breached.
+    pub sla: Option<SlaFilter>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -312,4 +314,84 @@ pub struct NewCalendar {
     pub name: String,
     pub time_zone: String,
     pub definition: String,
+}
+
+/// An SLA policy at its current version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaPolicyRecord {
+    pub id: SlaPolicyId,
+    pub name: String,
+    /// Policies are tried in ascending position (then id); the first match applies.
+    pub position: i64,
+    pub active: bool,
+    /// 1 when created, +1 whenever the definition changes.
+    pub version: i64,
+    pub def: kefu_domain::sla::SlaPolicyDef,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A policy to create, or the full replacement of one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSlaPolicy {
+    pub name: String,
+    /// None: after the last policy (on create) or unchanged (on update).
+    pub position: Option<i64>,
+    pub active: bool,
+    pub def: kefu_domain::sla::SlaPolicyDef,
+}
+
+/// Tickets with an SLA state worth a look, for ticket lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaFilter {
+    /// A running clock (not `tier_time`) is due at or before this instant.
+    DueBefore(Timestamp),
+    /// A clock breached and is not yet fulfilled.
+    Breached,
+}
+
+/// A running clock and its ticket, for the supervisor's list of upcoming breaches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpcomingBreach {
+    pub ticket: Ticket,
+    pub clock: kefu_domain::sla::SlaClock,
+}
+
+/// The kind of notification an SLA warning, breach or escalation sends.
+pub const SLA_NOTIFICATION: &str = "sla";
+
+/// An in-app notification of one agent (an SLA warning or breach, an escalation, …), as
+/// listed in the agent's inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: NotificationId,
+    /// The recipient; only they list, count and mark it.
+    pub agent_id: AgentId,
+    pub ticket_id: Option<TicketId>,
+    /// The ticket's number, read with the notification (for links and labels).
+    pub ticket_number: Option<i64>,
+    /// What happened, for clients to pick an icon or filter (e.g. `sla_warning`,
+    /// `sla_breach`); free text to the store.
+    pub kind: String,
+    pub title: String,
+    /// Plain text; may be empty.
+    pub body: String,
+    pub created_at: Timestamp,
+    /// When the agent marked it read; `None` while unread.
+    pub read_at: Option<Timestamp>,
+}
+
+/// A notification to create, for one agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNotification {
+    pub agent_id: AgentId,
+    pub ticket_id: Option<TicketId>,
+    /// Required (not blank).
+    pub kind: String,
+    /// Required (not blank).
+    pub title: String,
+    pub body: String,
+    /// A notification whose key was ever inserted before is skipped (e.g.
+    /// `sla:breach:<ticket>:<target>:<agent>`), so repeating a scan notifies once.
+    pub dedupe_key: Option<String>,
 }

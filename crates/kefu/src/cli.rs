@@ -178,6 +178,25 @@ pub enum BenchCommand {
     /// Email throughput: inbound mails/s through parse → thread → store, outbound replies/s
     /// through the queue and the relay to a local SMTP sink.
     Mail(BenchMailArgs),
+    /// SLA clocks: recomputing every open ticket's clocks after a calendar change, and
+    /// firing due timers (warnings, breaches, escalations).
+    Sla(BenchSlaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSlaArgs {
+    /// Open tickets whose clocks are recomputed.
+    #[arg(long, default_value_t = 100_000)]
+    pub tickets: usize,
+    /// Tickets whose first-reply timer fires in the timer benchmark.
+    #[arg(long, default_value_t = 5000)]
+    pub timers: usize,
+    /// Calendar changes (recomputations); the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,11 +15,25 @@ use std::sync::LazyLock;
 use utoipa::OpenApi;
 
 static DOC: LazyLock<Value> = LazyLock::new(|| {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    let mut doc = serde_json::to_value(openapi()).expect("the OpenAPI document serializes");
     add_common_responses(&mut doc);
     describe_responses(&mut doc);
     doc
 });
+
+/// The whole API: [`ApiDoc`] and the parts declared next to their handlers (SLA), with
+/// `operations` kept as the last tag.
+fn openapi() -> utoipa::openapi::OpenApi {
+    let mut api = ApiDoc::openapi();
+    api.merge(crate::api::sla::SlaApiDoc::openapi());
+    if let Some(tags) = api.tags.as_mut()
+        && let Some(i) = tags.iter().position(|t| t.name == "operations")
+    {
+        let ops = tags.remove(i);
+        tags.push(ops);
+    }
+    api
+}
 
 /// The error statuses that come from the extractors and the authentication layer rather
 /// than from a handler's own logic, added to every operation they apply to so that the
@@ -328,6 +342,8 @@ mod tests {
             "/api/v1/tickets",
             "/api/v1/tickets/{id}/messages",
             "/api/v1/customers/{id}/tickets",
+            "/api/v1/sla-policies/{id}",
+            "/api/v1/tickets/{id}/sla",
             "/healthz",
         ] {
             assert!(paths.contains_key(p), "{p} missing");

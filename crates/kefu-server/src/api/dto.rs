@@ -357,7 +357,10 @@ pub struct EventDto {
     #[schema(format = DateTime)]
     pub at: String,
     pub actor: ActorDto,
-    /// `created`, `field` or `message`.
+    /// `created`, `field`, `message` or `sla`. An `sla` event has the metric in `field`
+    /// (none for the policy itself and for escalations), the transition in `from` (`apply`,
+    /// `activate`, `pause`, `resume`, `fulfil`, `warn`, `breach`, `cancel`, `escalate`) and
+    /// a detail in `to` (a target, a percentage, a time).
     pub kind: String,
     /// For `field` events: which field changed.
     pub field: Option<String>,
@@ -394,6 +397,16 @@ impl From<&Event> for EventDto {
                 dto.kind = "message".into();
                 dto.message_id = Some(message_id.0);
                 dto.public = Some(*public);
+            }
+            Change::Sla {
+                metric,
+                transition,
+                detail,
+            } => {
+                dto.kind = "sla".into();
+                dto.field = metric.map(|m| m.to_string());
+                dto.from = Some(transition.to_string());
+                dto.to = Some(detail.clone());
             }
         }
         dto

@@ -287,7 +287,14 @@ pub async fn list_events(
     let events = state.store.list_events(ticket.id).await?;
     let out = events
         .iter()
-        .filter(|e| agent || !matches!(e.change, Change::Message { public: false, .. }))
+        // Customers see neither internal notes nor the SLA's internal bookkeeping.
+        .filter(|e| {
+            agent
+                || !matches!(
+                    e.change,
+                    Change::Message { public: false, .. } | Change::Sla { .. }
+                )
+        })
         .map(EventDto::from)
         .collect();
     Ok(Json(out))

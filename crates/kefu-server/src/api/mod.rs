@@ -9,7 +9,7 @@
 //! Code map: `tickets` (tickets), `messages` (messages, attachments, events), `people`
 //! (customers, organizations), `staff` (agents, teams, me), `mail` (mailboxes, mail log,
 //! original emails), `calendars` (business calendars, business-time sums), `ops` (health,
-//! metrics),
+//! metrics), `notifications` (the caller's in-app notifications), `sla` (SLA policies, ticket clocks, upcoming breaches),
 //! `docs` (OpenAPI JSON and HTML), `dto`/`dto_people` (wire types), `extract`
 //! (extractors). `Idempotency-Key` is kept by the store, per caller scope, with a
 //! fingerprint of the request (`crate::idempotency`).
@@ -22,8 +22,10 @@ pub mod dto_people;
 pub mod extract;
 pub mod mail;
 pub mod messages;
+pub mod notifications;
 pub mod ops;
 pub mod people;
+pub mod sla;
 pub mod staff;
 pub mod tickets;
 
@@ -62,6 +64,7 @@ use utoipa::{
         mail::list_inbound, mail::get_inbound, mail::inbound_raw, mail::message_raw,
         calendars::list_calendars, calendars::create_calendar, calendars::get_calendar,
         calendars::replace_calendar, calendars::add, calendars::between,
+        notifications::list_notifications, notifications::mark_read,
         ops::healthz, ops::metrics,
     ),
     modifiers(&Security),
@@ -74,6 +77,7 @@ use utoipa::{
         (name = "agents", description = "Agents, teams and the caller"),
         (name = "email", description = "Support mailboxes, the mail log, original emails"),
         (name = "calendars", description = "Business calendars (working hours, holidays, make-up days) and business-time sums"),
+        (name = "notifications", description = "The caller's in-app notifications (SLA warnings, escalations)"),
         (name = "operations", description = "Health and metrics (no authentication)"),
     )
 )]
@@ -165,7 +169,20 @@ pub fn router() -> Router<AppState> {
             get(calendars::get_calendar).put(calendars::replace_calendar),
         )
         .route("/calendars/{id}/add", post(calendars::add))
-        .route("/calendars/{id}/between", post(calendars::between));
+        .route("/calendars/{id}/between", post(calendars::between))
+        .route("/notifications", get(notifications::list_notifications))
+        .route("/notifications/read", post(notifications::mark_read))
+        .route(
+            "/sla-policies",
+            get(sla::list_policies).post(sla::create_policy),
+        )
+        .route(
+            "/sla-policies/{id}",
+            get(sla::get_policy).put(sla::replace_policy),
+        )
+        .route("/tickets/{id}/sla", get(sla::ticket_sla))
+        .route("/tickets/{id}/sla/reapply", post(sla::reapply))
+        .route("/sla/upcoming", get(sla::upcoming));
     Router::new()
         .nest("/api/v1", v1)
         .route("/api/openapi.json", get(docs::openapi_json))

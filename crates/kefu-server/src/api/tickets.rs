@@ -236,6 +236,13 @@ pub struct TicketListQuery {
     /// `next_cursor` of the previous page.
     #[param(schema_with = ticket_cursor_schema)]
     pub cursor: Option<String>,
+    /// Only tickets with an SLA clock at risk (`at_risk`: running and due within
+    /// `sla_within_minutes`) or `breached` (and not yet fulfilled). Agents only.
+    #[param(schema_with = crate::api::sla::ticket_filter_schema)]
+    pub sla: Option<String>,
+    /// For `sla=at_risk`: how many minutes from now count as at risk (default 60).
+    #[param(minimum = 0, maximum = 527040)]
+    pub sla_within_minutes: Option<u32>,
 }
 
 fn status_list_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -302,7 +309,8 @@ pub(crate) async fn list_visible(
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets",
     summary = "List tickets, most recently updated first",
     params(TicketListQuery),
-    responses((status = 200, body = TicketPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = TicketPage), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_tickets(
     State(state): State<AppState>,
     caller: Caller,
@@ -326,6 +334,7 @@ pub async fn list_tickets(
         requester_id: q.requester.map(CustomerId),
         organization_id: q.organization.map(OrganizationId),
         visible_to: None,
+        sla: crate::api::sla::ticket_filter(&caller, q.sla.as_deref(), q.sla_within_minutes)?,
     };
     Ok(Json(
         list_visible(&state, &caller, f, q.cursor.as_deref(), q.limit).await?,

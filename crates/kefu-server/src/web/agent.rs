@@ -2,8 +2,12 @@
 //! the new-ticket form, the customer list and the customer page.
 //!
 //! Performance: the inbox costs one list query, one count per view, one batched
-//! `customers_by_ids` for requester names and one `list_agents` for assignee names,
-//! whatever the number of tickets (no per-row queries).
+//! `customers_by_ids` for requester names, one `list_agents` for assignee names and one
+//! `tickets_sla` for the SLA column, whatever the number of tickets (no per-row queries).
+//!
+//! Views: `mine`, `unassigned`, `open`, `pending`, `solved`, and the SLA views `at_risk`
+//! (a running clock due within the next hour, or already past due) and `breached` (a
+//! breached clock not yet fulfilled).
 
 use super::{
     form::{FormData, domain_message, hint, saved, url_encode},
@@ -24,16 +28,40 @@ use kefu_domain::{
     Actor, Channel, CustomerId, Email, Priority, Status, Subject, TicketDraft, TicketType, Tier,
     Timestamp, authz::Permission, parse_body,
 };
-use kefu_store::{AssigneeFilter, CustomerQuery, NewTicket, RequesterRef, TicketFilter};
+use kefu_store::{AssigneeFilter, CustomerQuery, NewTicket, RequesterRef, SlaFilter, TicketFilter};
 use std::collections::HashMap;
 
 pub const PAGE_SIZE: u32 = 50;
 
 /// The inbox views, in navigation order.
-const VIEWS: [&str; 5] = ["mine", "unassigned", "open", "pending", "solved"];
+const VIEWS: [&str; 7] = [
+    "mine",
+    "unassigned",
+    "open",
+    "pending",
+    "solved",
+    "at_risk",
+    "breached",
+];
 
-fn view_filter(view: &str, me: kefu_domain::AgentId) -> TicketFilter {
+/// "At risk": a running clock due within this many minutes (or already past due).
+const AT_RISK_MINUTES: i64 = 60;
+
+fn view_filter(view: &str, me: kefu_domain::AgentId, now: Timestamp) -> TicketFilter {
     use Status::*;
+    let sla = match view {
+        "at_risk" => Some(SlaFilter::DueBefore(
+            now + jiff::SignedDuration::from_mins(AT_RISK_MINUTES),
+        )),
+        "breached" => Some(SlaFilter::Breached),
+        _ => None,
+    };
+    if sla.is_some() {
+        return TicketFilter {
+            sla,
+            ..Default::default()
+        };
+    }
     let (statuses, assignee) = match view {
         "mine" => (vec![New, Open], Some(AssigneeFilter::Agent(me))),
         "unassigned" => (
@@ -93,9 +121,18 @@ pub async fn rows(
     };
     let names = Names::new(&agents, &customers, &[]);
     let now = Timestamp::now();
+    let mut sla = if customer_view {
+        HashMap::new()
+    } else {
+        super::sla::cells(state, tr, tickets, now).await?
+    };
     Ok(tickets
         .iter()
-        .map(|t| ticket_row(tr, t, &names, now, customer_view))
+        .map(|t| {
+            let mut row = ticket_row(tr, t, &names, now, customer_view);
+            row.sla = sla.remove(&t.id);
+            row
+        })
         .collect())
 }
 
@@ -111,20 +148,26 @@ pub async fn inbox(
         .filter(|v| VIEWS.contains(v))
         .unwrap_or("mine");
     let cursor = q.get("cursor").filter(|c| !c.is_empty());
-    let f: Vec<TicketFilter> = VIEWS.iter().map(|v| view_filter(v, a.agent.id)).collect();
+    let now = Timestamp::now();
+    let f: Vec<TicketFilter> = VIEWS
+        .iter()
+        .map(|v| view_filter(v, a.agent.id, now))
+        .collect();
     let s = &state.store;
-    let current = view_filter(view, a.agent.id);
-    // Six independent queries, issued concurrently.
-    let (page, c0, c1, c2, c3, c4) = tokio::join!(
+    let current = view_filter(view, a.agent.id, now);
+    // Eight independent queries, issued concurrently.
+    let (page, c0, c1, c2, c3, c4, c5, c6) = tokio::join!(
         s.list_tickets(&current, cursor.map(String::as_str), PAGE_SIZE),
         s.count_tickets(&f[0]),
         s.count_tickets(&f[1]),
         s.count_tickets(&f[2]),
         s.count_tickets(&f[3]),
         s.count_tickets(&f[4]),
+        s.count_tickets(&f[5]),
+        s.count_tickets(&f[6]),
     );
     let page = page?;
-    let counts = [c0?, c1?, c2?, c3?, c4?];
+    let counts = [c0?, c1?, c2?, c3?, c4?, c5?, c6?];
     let views = VIEWS
         .iter()
         .zip(counts)

@@ -58,8 +58,30 @@
 //!   `#calendar-holidays`, `#calendar-workdays`, `#calendar-submit`); on the edit page
 //!   `#calendar-try-form` (`#try-start`, `#try-minutes`), `#calendar-try-result`,
 //!   `#calendar-try-error`.
+//! - SLA on the ticket page: `#sla-panel` with `#sla-policy`, `.sla-clock` (with
+//!   `data-metric`, `data-state`), `.sla-countdown` (with `data-due` while running),
+//!   `.pill.sla-state-<state>`, `#sla-reapply-form` / `#sla-reapply` (supervisors,
+//!   admins). Ticket tables: `.col-sla` with `.sla-badge` (`.sla-red`, `.sla-amber`,
+//!   `.sla-neutral`). Inbox views also `at_risk` and `breached`.
+//! - SLA board `/agent/sla?hours=1|4|24` (supervisors, admins; nav `.nav-sla`):
+//!   `#sla-window` (`#sla-hours`), `#sla-summary`, `#sla-matrix` with `.sla-cell`
+//!   (`data-tier`, `data-count`), `#sla-breaches` with `.sla-group` and `.breach-row`
+//!   (with `data-ticket-id`).
+//! - SLA policies `/admin/sla` (admins): `#sla-table` `.sla-row` (with `data-policy-id`),
+//!   `#sla-new`; `/admin/sla/new` and `/admin/sla/{id}`: `#sla-form` (`#sla-name`,
+//!   `#sla-position`, `#sla-active`, `#sla-description`, `#sla-calendar`, checkboxes
+//!   `#cond-<group>-<value>`, `#cond-team`, `#cond-org`, `#cond-tags`, `#sla-targets` with
+//!   `#t-<metric>-<priority>` and `#tb-<metric>`, `#sla-pauses` with
+//!   `#pause-<metric>-<status>`, `#sla-warn-at`, `#sla-ladders` with `.sla-ladder`
+//!   (`data-kind`) and `#l-<kind>-<tier>-max` …, `#sla-submit`), `#sla-saved`.
 //! - Mail log `/admin/mail?state=…` (admins, supervisors): `#mail-filter`, `#mail-state`,
 //!   `#mail-table`, `.mail-row` (with `data-state`), `.mail-raw`, `#next-page`.
+//! - Notifications `/agent/notifications[?unread=1]`: `.nav-notifications` in `#topnav`
+//!   (with `.nav-badge` while some are unread), `#notification-filter` (`.tab` with
+//!   `data-filter` `all` / `unread`), `#unread-total`, `#notification-list`,
+//!   `.notification` (`.unread`, `data-notification-id`, `data-kind`) with
+//!   `.notification-title`, `.notification-body`, `.mark-read-form`; `#mark-all-read-form`
+//!   (button `#mark-all-read`), `#next-page`.
 //! - Email messages on the ticket page: `.message.email`, `.mail-meta` (`.mail-from`,
 //!   `.mail-to`, `.mail-cc`, `a.mail-raw`), `.badge.delivery.delivery-<status>`,
 //!   `.delivery-detail`, `.mail-warning`, `details.quoted`, `.remote-images a.show-remote`.
@@ -68,6 +90,7 @@ mod admin;
 mod admin_calendars;
 mod admin_mailboxes;
 mod admin_orgs;
+mod admin_sla;
 mod agent;
 mod assets;
 mod attachments;
@@ -77,9 +100,11 @@ pub mod i18n;
 mod login;
 mod mail_log;
 mod mail_view;
+mod notifications;
 mod page;
 mod portal;
 mod session;
+mod sla;
 mod ticket;
 mod views;
 
@@ -111,9 +136,13 @@ pub fn router() -> Router<AppState> {
         .route("/agent/tickets/{id}", get(ticket::show))
         .route("/agent/tickets/{id}/reply", post(ticket::reply))
         .route("/agent/tickets/{id}/update", post(ticket::update))
+        .route("/agent/tickets/{id}/sla/reapply", post(sla::reapply))
+        .route("/agent/sla", get(sla::supervisor))
         .route("/agent/customers", get(agent::customers))
         .route("/agent/customers/{id}", get(agent::customer))
         .route("/agent/messages/{id}/raw", get(mail_view::message_raw))
+        .route("/agent/notifications", get(notifications::notifications))
+        .route("/agent/notifications/read", post(notifications::mark_read))
         .route("/attachments/{id}", get(attachments::download))
         .route("/portal", get(portal::requests))
         .route("/portal/new", get(portal::new_form).post(portal::create))
@@ -156,6 +185,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/calendars/{id}",
             get(admin_calendars::calendar_form).post(admin_calendars::update_calendar),
+        )
+        .route("/admin/sla", get(admin_sla::policies))
+        .route(
+            "/admin/sla/new",
+            get(admin_sla::new_form).post(admin_sla::create),
+        )
+        .route(
+            "/admin/sla/{id}",
+            get(admin_sla::edit_form).post(admin_sla::update),
         )
         .route("/admin/mail", get(mail_log::mail_log))
         .route("/admin/mail/{id}/raw", get(mail_log::mail_raw))

@@ -184,6 +184,8 @@ pub struct Link {
     pub active: bool,
     /// Extra class / stable hook (e.g. `lang-zh-TW`, `nav-inbox`).
     pub class: String,
+    /// A count shown next to the label (unread notifications), if any.
+    pub badge: Option<String>,
 }
 
 /// The frame around every page: title, top navigation, user, language switcher.

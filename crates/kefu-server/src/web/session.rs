@@ -7,6 +7,9 @@
 //!
 //! Extractors: [`Ctx`] (anyone), [`AgentCtx`] (signed-in agents; others are redirected),
 //! [`CustomerCtx`] (signed-in portal customers).
+//!
+//! For a signed-in agent's GET, the context also counts their unread notifications (one
+//! indexed `COUNT`) for the badge on the navigation's notifications link.
 
 use super::{
     form::FormData,
@@ -19,7 +22,7 @@ use crate::{
 };
 use axum::{
     extract::FromRequestParts,
-    http::{HeaderMap, request::Parts},
+    http::{HeaderMap, Method, request::Parts},
 };
 use kefu_domain::{
     Agent, AgentPatch, Customer, Lang,
@@ -63,6 +66,10 @@ pub struct Ctx {
     pub caller: Option<Caller>,
     /// The session's CSRF token (empty without a session).
     pub csrf: String,
+    /// A signed-in agent's unread notifications, for the badge in the navigation: counted
+    /// once per GET (one indexed `COUNT`), `None` for everyone else and on other methods
+    /// (their answers are redirects, or a form shown again without the badge).
+    pub unread: Option<i64>,
     path: String,
     query: String,
 }
@@ -111,6 +118,7 @@ impl Ctx {
                     href: format!("{}?{}", self.path, q.join("&")),
                     active: *l == self.lang(),
                     class: format!("lang-{}", l.as_str()),
+                    badge: None,
                 }
             })
             .collect();
@@ -129,6 +137,7 @@ impl Ctx {
             href: href.to_string(),
             active,
             class: class.to_string(),
+            badge: None,
         };
         match self.caller.as_ref().map(|c| c.principal) {
             Some(p @ Principal::Agent { .. }) => {
@@ -145,6 +154,15 @@ impl Ctx {
                     "nav-customers",
                     a("/agent/customers"),
                 ));
+                c.nav.push(Link {
+                    badge: self.unread.and_then(unread_badge),
+                    ..link(
+                        "nav.notifications",
+                        "/agent/notifications",
+                        "nav-notifications",
+                        a("/agent/notifications"),
+                    )
+                });
                 if p.may(Permission::WriteTickets) {
                     c.nav.push(link(
                         "nav.new_ticket",
@@ -198,8 +216,17 @@ impl FromRequestParts<crate::AppState> for Ctx {
         {
             save_preference(state, c, chosen).await;
         }
+        let unread = match caller.as_ref().map(|c| c.principal) {
+            Some(Principal::Agent { id, .. })
+                if matches!(parts.method, Method::GET | Method::HEAD) =>
+            {
+                Some(state.store.count_unread_notifications(id).await?)
+            }
+            _ => None,
+        };
         let ctx = Ctx {
             tr: Tr(lang),
+            unread,
             csrf: caller
                 .as_ref()
                 .and_then(|c| c.session.as_ref())
@@ -216,6 +243,15 @@ impl FromRequestParts<crate::AppState> for Ctx {
             });
         }
         Ok(ctx)
+    }
+}
+
+/// The badge text for `n` unread notifications: none for zero, `99+` above 99.
+fn unread_badge(n: i64) -> Option<String> {
+    match n {
+        ..=0 => None,
+        1..=99 => Some(n.to_string()),
+        _ => Some("99+".into()),
     }
 }
 
@@ -334,6 +370,15 @@ mod tests {
             h.append(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn the_unread_badge_shows_small_counts_and_caps_large_ones() {
+        assert_eq!(unread_badge(0), None);
+        assert_eq!(unread_badge(-1), None);
+        assert_eq!(unread_badge(7).as_deref(), Some("7"));
+        assert_eq!(unread_badge(99).as_deref(), Some("99"));
+        assert_eq!(unread_badge(100).as_deref(), Some("99+"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The agent's ticket page (conversation, reply form, properties, history, customer
-//! sidebar) and its two forms: reply / internal note, and update properties.
+//! The agent's ticket page (conversation, reply form, properties, SLA clocks, history,
+//! customer sidebar) and its two forms: reply / internal note, and update properties.
+//! The SLA panel and its "re-apply policy" form are `super::sla`'s.
 //!
 //! The properties form carries the values it was rendered with (`orig_*` fields); only
 //! fields the agent actually changed go into the patch, so saving the form never
@@ -14,6 +15,7 @@ use super::{
     mail_view::MailOpts,
     page::{Chrome, WebError, WebResult, ago, render_with, stamp},
     session::AgentCtx,
+    sla::SlaPanel,
     views::{
         ContactView, EventView, MessageView, Names, Opt, TicketRow, contacts, event_view,
         message_view, priority_opts, status_opts, ticket_row, tier_opts, type_opts,
@@ -89,6 +91,7 @@ struct TicketPage {
     tags: String,
     orig: Orig,
     customer: Option<Sidebar>,
+    sla: SlaPanel,
 }
 
 /// What the page shows besides the stored state: a message, the reply being edited, and
@@ -120,16 +123,17 @@ async fn ticket_page(
         requester_id: Some(t.requester_id),
         ..Default::default()
     };
-    let (messages, events, agents, teams, requester, others) = tokio::join!(
+    let (messages, events, agents, teams, requester, others, sla) = tokio::join!(
         s.list_messages(t.id, true),
         s.list_events(t.id),
         s.list_agents(),
         s.list_teams(),
         s.get_customer(t.requester_id),
         s.list_tickets(&mine, None, 11),
+        s.ticket_sla(t.id),
     );
-    let (messages, events, agents, teams, requester) =
-        (messages?, events?, agents?, teams?, requester?);
+    let (messages, events, agents, teams, requester, sla) =
+        (messages?, events?, agents?, teams?, requester?, sla?);
     // Other customers who wrote on the ticket (organization colleagues), in one batch.
     let mut ids: Vec<CustomerId> = messages
         .iter()
@@ -158,6 +162,7 @@ async fn ticket_page(
     customers.extend(requester.clone());
     let names = Names::new(&agents, &customers, &teams);
     let now = Timestamp::now();
+    let sla = super::sla::panel(state, a, sla, now).await?;
     let remote_href = format!("/agent/tickets/{}?remote=1", t.id);
     let mail_opts = MailOpts {
         staff: true,
@@ -271,6 +276,7 @@ async fn ticket_page(
         },
         tags,
         customer,
+        sla,
     };
     render_with(status, &page)
 }

@@ -123,6 +123,8 @@ pub struct TicketRow {
     pub assignee: String,
     pub updated: String,
     pub updated_title: String,
+    /// The SLA column (agent lists only; filled by [`super::sla::cells`]).
+    pub sla: Option<super::sla::SlaCell>,
 }
 
 pub fn ticket_row(
@@ -157,6 +159,7 @@ pub fn ticket_row(
         },
         updated: ago(tr, t.updated_at, now),
         updated_title: stamp(t.updated_at),
+        sla: None,
     }
 }
 
@@ -254,6 +257,28 @@ pub fn event_view(tr: Tr, e: &Event, names: &Names, now: Timestamp) -> EventView
     let actor = names.actor(tr, e.actor);
     let text = match &e.change {
         Change::Created => tr.f("event.created", &[("actor", &actor)]),
+        Change::Sla {
+            metric: None,
+            transition: kefu_domain::SlaTransition::Escalate,
+            detail,
+        } => tr.f("event.sla_escalate", &[("detail", detail)]),
+        Change::Sla {
+            metric: None,
+            detail,
+            ..
+        } => tr.f("event.sla_policy", &[("detail", detail)]),
+        Change::Sla {
+            metric: Some(m),
+            transition,
+            detail,
+        } => tr.f(
+            "event.sla",
+            &[
+                ("metric", tr.t(&format!("sla.metric.{m}"))),
+                ("what", tr.t(&format!("sla.tr.{transition}"))),
+                ("detail", detail),
+            ],
+        ),
         Change::Message { public: true, .. } => tr.f("event.reply", &[("actor", &actor)]),
         Change::Message { public: false, .. } => tr.f("event.note", &[("actor", &actor)]),
         Change::Field { field, from, to } => {

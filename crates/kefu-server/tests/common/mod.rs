@@ -58,7 +58,20 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with changes to the default test config (e.g. a small body limit).
 pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
-    let db = kefu_store::testing::fresh_store().await;
+    spawn_app_on(kefu_store::testing::fresh_store().await, change).await
+}
+
+/// Like [`spawn_app`], over a store that stamps rows (and runs SLA timers) with `clock`
+/// (e.g. a [`kefu_store::ManualClock`]); the server's own "now" stays the wall clock.
+pub async fn spawn_app_with_clock(clock: Arc<dyn kefu_store::Clock>) -> TestApp {
+    spawn_app_on(
+        kefu_store::testing::fresh_store_with_clock(clock).await,
+        |_| {},
+    )
+    .await
+}
+
+async fn spawn_app_on(db: TestDb, change: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Config::default()
@@ -303,6 +316,10 @@ impl Api {
     pub async fn patch(&self, path: &str, body: &Value) -> Resp {
         self.send(self.request(Method::PATCH, path).json(body))
             .await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.request(Method::PUT, path).json(body)).await
     }
 }
 

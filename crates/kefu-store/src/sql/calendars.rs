@@ -8,6 +8,10 @@
 //!
 //! Invariant: `version` is 1 on create and grows by exactly one with every update, in
 //! the update's own statement (concurrent updates each get their own number).
+//!
+//! Invariant: every create and update bumps `sla_generation` in its transaction (so every
+//! node reloads its SLA snapshot), and an update recomputes the due times of the running
+//! SLA clocks counted in that calendar before it returns.
 
 use crate::{NewCalendar, Result};
 use kefu_domain::DomainError;
@@ -62,6 +66,7 @@ macro_rules! calendars_impl {
                 .bind(us(self.clock.now()))
                 .fetch_one(&mut *tx)
                 .await?;
+                Self::bump_sla_generation(&mut tx).await?;
                 tx.commit().await?;
                 Self::calendar_from_row(&row)
             }
@@ -96,8 +101,12 @@ macro_rules! calendars_impl {
                 .bind(us(self.clock.now()))
                 .fetch_optional(&mut *tx)
                 .await?;
+                let Some(row) = row else { return Ok(None) };
+                Self::bump_sla_generation(&mut tx).await?;
                 tx.commit().await?;
-                row.map(|r| Self::calendar_from_row(&r)).transpose()
+                // Running SLA clocks counted in this calendar get new due times and timers.
+                self.recompute_sla_(Some(id)).await?;
+                Self::calendar_from_row(&row).map(Some)
             }
         }
     };

@@ -15,6 +15,11 @@ pub(crate) fn ts(micros: i64) -> Result<Timestamp> {
     Timestamp::from_microsecond(micros).map_err(|e| corrupt(format!("timestamp {micros}: {e}")))
 }
 
+/// A duration as integer microseconds (what the `*_us` columns store).
+pub(crate) fn micros(d: jiff::SignedDuration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
 pub(crate) fn ts_opt(micros: Option<i64>) -> Result<Option<Timestamp>> {
     micros.map(ts).transpose()
 }
@@ -125,6 +130,18 @@ pub(crate) fn change_to_db(c: &Change) -> EventColumns<'_> {
             Some(message_id.0),
             Some(*public),
         ),
+        Change::Sla {
+            metric,
+            transition,
+            detail,
+        } => (
+            "sla",
+            metric.map(Metric::as_str),
+            Some(transition.as_str()),
+            Some(detail.as_str()),
+            None,
+            None,
+        ),
     }
 }
 
@@ -146,6 +163,15 @@ pub(crate) fn change_from_db(
         "message" => Change::Message {
             message_id: MessageId(message_id.ok_or_else(|| corrupt("message event without id"))?),
             public: public.unwrap_or(true),
+        },
+        "sla" => Change::Sla {
+            metric: field
+                .map(Metric::parse)
+                .transpose()
+                .map_err(|e| corrupt(format!("sla event: {e}")))?,
+            transition: SlaTransition::parse(from.as_deref().unwrap_or_default())
+                .map_err(|e| corrupt(format!("sla event: {e}")))?,
+            detail: to.unwrap_or_default(),
         },
         other => return Err(corrupt(format!("unknown event kind {other:?}"))),
     })

@@ -7,7 +7,7 @@
 //! merged by a final sort of at most `statuses × limit` rows. That keeps the first page
 //! of "my open tickets" at about a millisecond however many tickets exist.
 
-use crate::{AssigneeFilter, TicketFilter};
+use crate::{AssigneeFilter, SlaFilter, TicketFilter};
 use kefu_domain::Status;
 
 /// One bind value.
@@ -65,6 +65,21 @@ impl Builder {
                      (SELECT 1 FROM organizations o WHERE o.id = {po} AND o.shares_tickets)))"
                 ));
             }
+            None => {}
+        }
+        match f.sla {
+            Some(SlaFilter::DueBefore(at)) => {
+                let p = b.arg(Arg::I64(super::convert::us(at)));
+                b.conds.push(format!(
+                    "EXISTS (SELECT 1 FROM sla_clocks s WHERE s.ticket_id = tickets.id \
+                     AND s.due_at <= {p} AND s.state = 'active' AND s.metric <> 'tier_time')"
+                ));
+            }
+            Some(SlaFilter::Breached) => b.conds.push(
+                "EXISTS (SELECT 1 FROM sla_clocks s WHERE s.ticket_id = tickets.id \
+                 AND s.state = 'breached' AND s.fulfilled_at IS NULL)"
+                    .into(),
+            ),
             None => {}
         }
         b

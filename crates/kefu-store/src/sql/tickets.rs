@@ -244,6 +244,8 @@ macro_rules! tickets_impl {
                 }
                 let added = Change::Message { message_id: msg.id, public: msg.public };
                 Self::insert_events(&mut tx, ticket.id, now, &[(t.actor, &Change::Created), (author, &added)]).await?;
+                let signal = kefu_domain::sla::Signal::Created { by: author.kind(), public: true };
+                let (ticket, _) = self.sla_step(&mut tx, None, &ticket, signal, now).await?;
                 if let Some(k) = &t.idempotency {
                     Self::record_key(&mut tx, k, ticket.id.0).await?;
                 }
@@ -306,6 +308,8 @@ macro_rules! tickets_impl {
                 Self::write_ticket(&mut tx, &updated).await?;
                 let events: Vec<_> = changes.iter().map(|ch| (actor, ch)).collect();
                 Self::insert_events(&mut tx, id, now, &events).await?;
+                let signal = kefu_domain::sla::Signal::Changed;
+                let (updated, _) = self.sla_step(&mut tx, Some(&ticket), &updated, signal, now).await?;
                 tx.commit().await?;
                 Ok(Some(updated))
             }
@@ -344,6 +348,13 @@ macro_rules! tickets_impl {
                 let events: Vec<_> = std::iter::once(&added).chain(&changes).map(|ch| (m.author, ch)).collect();
                 Self::insert_events(&mut tx, ticket, now, &events).await?;
                 Self::write_ticket(&mut tx, &updated).await?;
+                // Automatic mail (an out-of-office reply) neither asks for nor gives a reply.
+                let signal = if mail.is_some_and(|x| x.automatic) {
+                    kefu_domain::sla::Signal::Changed
+                } else {
+                    kefu_domain::sla::Signal::Message { by: m.author.kind(), public: m.public }
+                };
+                let (updated, _) = self.sla_step(&mut tx, Some(&t), &updated, signal, now).await?;
                 if let Some(k) = &m.idempotency {
                     Self::record_key(&mut tx, k, msg.id.0).await?;
                 }

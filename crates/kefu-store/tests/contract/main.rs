@@ -6,7 +6,9 @@
 mod calendars;
 mod lists;
 mod mail;
+mod notifications;
 mod people;
+mod sla;
 mod tickets;
 
 use kefu_domain::*;

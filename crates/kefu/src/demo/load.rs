@@ -100,6 +100,9 @@ pub async fn load(
         agents.push(agent.id);
         next();
     }
+    // Business hours and SLA policies before any ticket, so every ticket has clocks.
+    super::sla::create(store, &teams).await?;
+    next();
     let mut orgs = Vec::new();
     for o in &ORGS {
         let org = store

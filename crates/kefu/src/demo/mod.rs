@@ -15,6 +15,7 @@ mod load;
 mod people;
 mod plan;
 mod rng;
+mod sla;
 mod texts_en;
 mod texts_zh_cn;
 mod texts_zh_tw;
