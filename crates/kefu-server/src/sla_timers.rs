@@ -18,20 +18,25 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// How long a claimed timer is kept from other nodes.
 pub const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 const BATCH: u32 = 200;
+const MAX_ROUNDS: usize = 1000;
 
 /// Fires every timer due now (in batches until none is left). Returns how many tickets
 /// were evaluated and how many SLA events they recorded.
 pub async fn fire_due(store: &dyn Store) -> Result<(usize, usize), StoreError> {
     let (mut tickets, mut events) = (0, 0);
-    loop {
+    // Firing can make more timers due at once: a breach that raises the tier starts the
+    // next tier's clock at the (possibly long past) breach time. Such cascades run here, to
+    // the end, rather than one step per tick. A bound keeps a timer that somehow stays due
+    // from holding the loop; the next tick picks it up again.
+    for _ in 0..MAX_ROUNDS {
         let due = store.claim_sla_timers(LEASE, BATCH).await?;
+        if due.is_empty() {
+            break;
+        }
         for id in &due {
             events += store.fire_sla_timers(*id).await?;
         }
         tickets += due.len();
-        if (due.len() as u32) < BATCH {
-            break;
-        }
     }
     if tickets > 0 {
         metrics::counter!("kefu_sla_timers_fired_total").increment(tickets as u64);

@@ -162,6 +162,7 @@ async fn the_history_spans_months_and_ends_shortly_before_now() {
             .next_back();
         assert_eq!(changed, Some(t.updated_at), "#{n}");
     }
+    assert_no_timer_due(&**db).await;
     let q = CustomerQuery {
         limit: 200,
         ..Default::default()
@@ -207,4 +208,16 @@ async fn the_full_demo_loads_with_the_documented_counts() {
         ),
         (5, 15, 12, 300, 2000)
     );
+    assert_no_timer_due(&**db).await;
+}
+
+/// Loading fired every timer the history made due, cascades through the tiers included
+/// (a breach that raises the tier can make the next tier's time limit due at once): a
+/// fresh server does not start by escalating, and so re-ordering, the backlog.
+async fn assert_no_timer_due(store: &dyn Store) {
+    let due = store
+        .claim_sla_timers(SignedDuration::from_secs(30), 1000)
+        .await
+        .unwrap();
+    assert_eq!(due, Vec::new(), "SLA timers still due after loading");
 }
