@@ -24,6 +24,9 @@ pub enum Permission {
     WriteTickets,
     /// Create/update organizations (supervisors and admins).
     ManageOrganizations,
+    /// Watch the SLA board (upcoming breaches) and re-apply a ticket's SLA policy
+    /// (supervisors and admins).
+    Supervise,
     /// Manage agents, teams, settings.
     Administer,
 }
@@ -33,7 +36,7 @@ pub fn agent_may(role: Role, p: Permission) -> bool {
     match p {
         ReadWorkspace => true,
         WriteTickets => role != Role::ReadOnly,
-        ManageOrganizations => matches!(role, Role::Admin | Role::Supervisor),
+        ManageOrganizations | Supervise => matches!(role, Role::Admin | Role::Supervisor),
         Administer => role == Role::Admin,
     }
 }

@@ -8,7 +8,8 @@
 //! others when the lease runs out. Timers are rows in the database: nothing is lost on
 //! restart, and a late timer still breaches at the due time, not at the late instant.
 
-use kefu_store::{Store, StoreError};
+use kefu_domain::{Actor, AgentId, SlaPolicyId, TicketId, Timestamp};
+use kefu_store::{Job, NewJob, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,9 +47,107 @@ pub async fn fire_due(store: &dyn Store) -> Result<(usize, usize), StoreError> {
     Ok((tickets, events))
 }
 
-/// Runs [`fire_due`] every [`TICK`] until the returned handle is aborted.
+/// The durable job that moves every open ticket under older versions of a policy to its
+/// current version (payload: `policy_id`, `version`, `agent_id` of the admin who asked).
+pub const REAPPLY: &str = "sla.reapply";
+/// How long a node keeps a re-apply job from the others while working on it.
+const REAPPLY_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(300);
+/// Tickets one claim re-applies before handing the job back to the queue (any node
+/// continues it): keeps each claim well inside its lease.
+const REAPPLY_SLICE: usize = 2000;
+
+/// Queues a bulk re-apply of `policy`'s `version` to the open tickets still under an
+/// older one, on behalf of `by`. Returns how many tickets were behind when queued.
+pub async fn queue_reapply(
+    store: &dyn Store,
+    policy: SlaPolicyId,
+    version: i64,
+    by: AgentId,
+) -> Result<i64, StoreError> {
+    let behind = store.count_sla_tickets_behind(policy, version).await?;
+    if behind > 0 {
+        store
+            .enqueue_job(&NewJob {
+                kind: REAPPLY.into(),
+                payload: serde_json::json!({"policy_id": policy.0, "version": version, "agent_id": by.0}),
+                run_at: Timestamp::now(),
+                idempotency_key: None,
+            })
+            .await?;
+    }
+    Ok(behind)
+}
+
+/// Runs the due re-apply jobs: each re-applies up to [`REAPPLY_SLICE`] tickets (as the
+/// admin who asked), then completes, or goes back to the queue if tickets remain. Safe
+/// to run on several nodes and to repeat: a ticket re-applied is no longer behind.
+/// Returns how many tickets it re-applied.
+pub async fn run_reapply_jobs(store: &dyn Store) -> Result<usize, StoreError> {
+    let mut done = 0;
+    for job in store.claim_jobs(&[REAPPLY], REAPPLY_LEASE, 4).await? {
+        done += run_reapply(store, &job).await?;
+    }
+    Ok(done)
+}
+
+async fn run_reapply(store: &dyn Store, job: &Job) -> Result<usize, StoreError> {
+    let field = |k: &str| job.payload.get(k).and_then(serde_json::Value::as_i64);
+    let (Some(policy), Some(version), Some(agent)) =
+        (field("policy_id"), field("version"), field("agent_id"))
+    else {
+        store
+            .fail_job(job.id, "payload needs policy_id, version and agent_id")
+            .await?;
+        return Ok(0);
+    };
+    let (policy, actor) = (SlaPolicyId(policy), Actor::Agent(AgentId(agent)));
+    let mut after = TicketId(0);
+    let mut done = 0;
+    while done < REAPPLY_SLICE {
+        let ids = store
+            .sla_tickets_behind(policy, version, after, 200)
+            .await?;
+        let Some(last) = ids.last() else {
+            store.complete_job(job.id).await?;
+            tracing::info!(
+                policy = policy.0,
+                version,
+                done,
+                "re-applied an SLA policy to open tickets"
+            );
+            return Ok(done);
+        };
+        after = *last;
+        for id in ids {
+            if store.reapply_sla(id, actor).await?.is_some() {
+                done += 1;
+            }
+        }
+    }
+    // More to do: back to the queue at once, for this node or another.
+    store
+        .retry_job(job.id, Timestamp::now(), "continuing")
+        .await?;
+    Ok(done)
+}
+
+/// Runs [`fire_due`] every [`TICK`], and the re-apply jobs beside it, until the returned
+/// handle is aborted.
 pub fn spawn(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
+    let jobs = store.clone();
+    let reapply = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = run_reapply_jobs(jobs.as_ref()).await {
+                tracing::error!(error = %e, "re-applying SLA policies failed; will retry");
+            }
+        }
+    });
     tokio::spawn(async move {
+        // Aborting this task drops the guard, which stops the re-apply loop too.
+        let _reapply = AbortOnDrop(reapply);
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -58,4 +157,12 @@ pub fn spawn(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

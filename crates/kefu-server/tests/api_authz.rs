@@ -386,6 +386,17 @@ async fn supervisors_change_organizations_and_only_admins_change_agents_teams_an
             },
         },
         Case {
+            name: "re-apply an SLA policy to open tickets",
+            method: Method::POST,
+            path: format!("/api/v1/sla-policies/{policy}/reapply"),
+            body: none,
+            expect: |who| match who {
+                Anonymous => 401,
+                Admin => 202,
+                _ => 403,
+            },
+        },
+        Case {
             name: "patch organization",
             method: Method::PATCH,
             path: format!("/api/v1/organizations/{org}"),

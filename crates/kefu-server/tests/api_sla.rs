@@ -646,3 +646,70 @@ async fn supervisors_reapply_the_current_version_and_agents_may_not() {
         .await
         .assert_error(404, "not_found");
 }
+
+#[tokio::test]
+async fn an_admin_moves_every_open_ticket_to_the_new_version_in_the_background() {
+    let app = spawn_app().await;
+    let admin = app.api(&app.agent(Role::Admin).await);
+    let supervisor = app.api(&app.agent(Role::Supervisor).await);
+    let agent = app.api(&app.agent(Role::Agent).await);
+    let mut policy = json!({"name": "Standard", "targets": [target("first_reply", "normal", 60)]});
+    let p = create_policy(&admin, &policy).await;
+    let id = p["id"].as_i64().unwrap();
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(new_ticket(&agent, json!({})).await);
+    }
+    let solved = new_ticket(&agent, json!({})).await;
+    let r = agent
+        .patch(
+            &format!("/api/v1/tickets/{solved}"),
+            &json!({"status": "solved"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    policy["targets"][0]["minutes"] = json!(30);
+    let r = admin
+        .put(&format!("/api/v1/sla-policies/{id}"), &policy)
+        .await;
+    assert_eq!(r.body["version"], 2, "{}", r.text);
+
+    let path = format!("/api/v1/sla-policies/{id}/reapply");
+    for api in [&supervisor, &agent] {
+        api.post(&path, &json!({}))
+            .await
+            .assert_error(403, "forbidden");
+    }
+    let r = admin.post(&path, &json!({})).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"policy_id": id, "version": 2, "tickets_behind": 3})
+    );
+    // Any node runs the job (the server's own loop too): run it here and wait for it.
+    kefu_server::sla_timers::run_reapply_jobs(app.store.as_ref())
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for t in &open {
+        loop {
+            let sla = sla_of(&agent, *t).await;
+            if sla["policy"]["version"] == 2 {
+                assert_eq!(clock_for(&sla, "first_reply")["target_minutes"], 30);
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "ticket {t}: {sla}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    // A solved ticket keeps the promise it was solved under.
+    assert_eq!(sla_of(&agent, solved).await["policy"]["version"], 1);
+    // Nothing is behind any more: asking again queues nothing.
+    let r = admin.post(&path, &json!({})).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["tickets_behind"], 0);
+    admin
+        .post("/api/v1/sla-policies/999999/reapply", &json!({}))
+        .await
+        .assert_error(404, "not_found");
+}

@@ -187,6 +187,62 @@ async fn an_admin_writes_a_policy_in_the_editor_and_saving_shows_the_new_version
     assert_eq!(updated.status, 303, "{}", updated.text);
     let page = web.get(&updated.location()).await;
     assert_has(&page, "Saved. The policy is at version 2.");
+    assert_lacks(&page, "id=\"sla-reapply\"");
+
+    // A ticket under version 2, then version 3: the page offers to move it.
+    let ticket = app
+        .api(&admin)
+        .post(
+            "/api/v1/tickets",
+            &json!({"subject": "打印机卡纸", "priority": "normal", "requester": {"email": "li@example.com", "name": "Li"}, "body": "卡纸了"}),
+        )
+        .await;
+    assert_eq!(ticket.status, 201, "{}", ticket.text);
+    let t = ticket.body["id"].as_i64().unwrap();
+    let csrf = page.csrf();
+    let mut third: Vec<(&str, &str)> = changed
+        .iter()
+        .filter(|(k, _)| !matches!(*k, "csrf" | "t_first_reply_normal"))
+        .copied()
+        .collect();
+    third.extend([("csrf", csrf.as_str()), ("t_first_reply_normal", "20")]);
+    let updated = web.post_form(&path, &third).await;
+    assert_eq!(updated.status, 303, "{}", updated.text);
+    let page = web.get(&path).await;
+    assert_has(
+        &page,
+        "1 open tickets still run under older versions of this policy.",
+    );
+    let csrf = page.csrf();
+    let queued = web
+        .post_form(&format!("{path}/reapply"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(queued.status, 303, "{}", queued.text);
+    let page = web.get(&queued.location()).await;
+    assert_has(
+        &page,
+        "Re-applying version 3 to 1 open tickets in the background.",
+    );
+    kefu_server::sla_timers::run_reapply_jobs(app.store.as_ref())
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app
+        .store
+        .ticket_sla(kefu_domain::TicketId(t))
+        .await
+        .unwrap()
+        .unwrap()
+        .policy
+        .map(|(_, v)| v)
+        != Some(3)
+    {
+        assert!(std::time::Instant::now() < deadline, "not re-applied");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Without the form's token nothing is queued.
+    let refused = web.post_form(&format!("{path}/reapply"), &[]).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
     let list = web.get("/admin/sla").await;
     assert_has(&list, "class=\"sla-row\"");
     assert_has(&list, "Standard support");
@@ -195,6 +251,11 @@ async fn an_admin_writes_a_policy_in_the_editor_and_saving_shows_the_new_version
     let (_, supervisor) = signed_in(&app, Role::Supervisor).await;
     assert_eq!(supervisor.get("/admin/sla").await.status, 403);
     assert_eq!(supervisor.get("/admin/sla/new").await.status, 403);
+    let csrf = supervisor.get("/agent").await.csrf();
+    let refused = supervisor
+        .post_form(&format!("{path}/reapply"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
 }
 
 #[tokio::test]

@@ -328,6 +328,18 @@ pub trait Store: Send + Sync + 'static {
         ticket: TicketId,
         actor: Actor,
     ) -> Result<Option<kefu_domain::sla::TicketSla>>;
+    /// Open tickets (not solved or closed) that run under a version of `policy` older
+    /// than `version`, with ids after `after`, ascending, at most `limit`: what a bulk
+    /// re-apply of that version goes through.
+    async fn sla_tickets_behind(
+        &self,
+        policy: SlaPolicyId,
+        version: i64,
+        after: TicketId,
+        limit: u32,
+    ) -> Result<Vec<TicketId>>;
+    /// How many open tickets run under a version of `policy` older than `version`.
+    async fn count_sla_tickets_behind(&self, policy: SlaPolicyId, version: i64) -> Result<i64>;
     /// Claims up to `limit` tickets with a timer due by now (a warning or a breach), for
     /// `lease`: another node does not claim them meanwhile.
     async fn claim_sla_timers(
@@ -340,11 +352,17 @@ pub trait Store: Send + Sync + 'static {
     /// SLA events it recorded.
     async fn fire_sla_timers(&self, ticket: TicketId) -> Result<usize>;
     /// Recomputes due times and timers of running clocks counted in `calendar` (every
-    /// running clock with `None`), after a calendar changed. Returns how many clocks.
-    async fn recompute_sla(&self, calendar: Option<CalendarId>) -> Result<u64>;
-    /// Running clocks (not `tier_time`) due before `before`, soonest first, with their tickets.
-    async fn upcoming_breaches(&self, before: Timestamp, limit: u32)
-    -> Result<Vec<UpcomingBreach>>;
+    /// running clock with `None`), after a calendar changed. Returns how many running
+    /// clocks it considered and how many it changed.
+    async fn recompute_sla(&self, calendar: Option<CalendarId>) -> Result<SlaRecompute>;
+    /// Running clocks (not `tier_time`) due before `before` of tickets matching `filter`,
+    /// soonest first, with their tickets.
+    async fn upcoming_breaches(
+        &self,
+        before: Timestamp,
+        filter: &UpcomingFilter,
+        limit: u32,
+    ) -> Result<Vec<UpcomingBreach>>;
 
     // notifications (in-app, one row per agent; written by the SLA engine and others)
     /// Inserts the notifications in one transaction, stamped `created_at` = now, unread.

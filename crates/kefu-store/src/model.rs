@@ -350,6 +350,22 @@ pub enum SlaFilter {
     Breached,
 }
 
+/// What a recomputation of SLA clocks did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SlaRecompute {
+    /// Running clocks it considered (those counted in the calendar).
+    pub running: u64,
+    /// Clocks whose due time or timer changed and were written.
+    pub updated: u64,
+}
+
+/// Which tickets' upcoming breaches to list: `None` is any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UpcomingFilter {
+    pub team: Option<TeamId>,
+    pub tier: Option<Tier>,
+}
+
 /// A running clock and its ticket, for the supervisor's list of upcoming breaches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpcomingBreach {

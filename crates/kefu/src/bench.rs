@@ -154,6 +154,45 @@ pub(crate) async fn create_agents(
     Ok(ids)
 }
 
+/// Fills a bench database: runs `one(store, i)` for every `i` in `0..n` on several
+/// concurrent tasks (more on PostgreSQL, whose writers do not queue on one connection),
+/// with a progress bar. Each call creates one ticket (and whatever it needs).
+pub(crate) async fn fill<F, Fut>(
+    store: &Arc<dyn Store>,
+    engine: &str,
+    n: usize,
+    one: F,
+) -> Result<()>
+where
+    F: Fn(Arc<dyn Store>, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send,
+{
+    let workers = if engine == "postgres" { 8 } else { 4 };
+    let bar = indicatif::ProgressBar::new(n as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "filling [{bar:40}] {pos}/{len} tickets ({per_sec}, {eta} left)",
+        )?
+        .progress_chars("=> "),
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..workers {
+        let (store, bar, one) = (store.clone(), bar.clone(), one.clone());
+        tasks.spawn(async move {
+            for i in (w..n).step_by(workers) {
+                one(store.clone(), i).await?;
+                bar.inc(1);
+            }
+            Ok::<_, anyhow::Error>(())
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.context("fill worker")??;
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
 /// An HTTP client that keeps up to `connections` idle connections to the server.
 pub(crate) fn http_client(connections: usize) -> Result<reqwest::Client> {
     reqwest::Client::builder()

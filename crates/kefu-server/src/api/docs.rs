@@ -118,6 +118,7 @@ fn describe_responses(doc: &mut Value) {
     let meaning = |status: &str| match status {
         "200" => "OK",
         "201" => "Created",
+        "202" => "Accepted: queued, done in the background",
         "401" => "No or bad credentials (`unauthenticated`)",
         "403" => "Not allowed for this caller (`forbidden`, `csrf_failed`)",
         "404" => "Not found, or not visible to the caller (`not_found`)",

@@ -180,6 +180,7 @@ pub fn router() -> Router<AppState> {
             "/sla-policies/{id}",
             get(sla::get_policy).put(sla::replace_policy),
         )
+        .route("/sla-policies/{id}/reapply", post(sla::reapply_policy))
         .route("/tickets/{id}/sla", get(sla::ticket_sla))
         .route("/tickets/{id}/sla/reapply", post(sla::reapply))
         .route("/sla/upcoming", get(sla::upcoming));

@@ -57,7 +57,7 @@ const PAUSE_STATUSES: [Status; 4] = [Status::New, Status::Open, Status::Pending,
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_policies, create_policy, get_policy, replace_policy, ticket_sla, reapply, upcoming),
+    paths(list_policies, create_policy, get_policy, replace_policy, reapply_policy, ticket_sla, reapply, upcoming),
     components(schemas(
         SlaMetricName, ClockStateName, SlaConditions, SlaTargetSpec, SlaPauses, SlaLadder,
         SlaLadderStep, SlaAction, SlaPolicyRequest, SlaPolicy, SlaPolicyList, DisplayName,
@@ -759,13 +759,54 @@ pub async fn reapply(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<TicketSlaDto>> {
-    caller.require(Permission::ManageOrganizations)?;
+    caller.require(Permission::Supervise)?;
     let sla = state
         .store
         .reapply_sla(TicketId(id), caller.actor())
         .await?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
     Ok(Json(ticket_sla_dto(&state, &sla).await?))
+}
+
+/// A bulk re-apply, queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyReapply {
+    pub policy_id: i64,
+    /// The version the tickets move to: the policy's current one.
+    pub version: i64,
+    /// Open tickets under older versions when it was queued; 0 queues nothing.
+    pub tickets_behind: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/sla-policies/{id}/reapply", tag = "sla",
+    summary = "Move every open ticket under an older version of this policy to its current version (admins)",
+    description = "Queued as a durable job that any node runs, a slice of tickets at a time; \
+        each ticket is re-applied as by `POST /api/v1/tickets/{id}/sla/reapply` (the policy \
+        is chosen again, time already counted is kept) and the history names the admin. \
+        Answers 202 with how many tickets were behind; repeating it is harmless.",
+    params(("id" = i64, Path, description = "SLA policy id")),
+    responses((status = 202, body = PolicyReapply), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn reapply_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<(StatusCode, Json<PolicyReapply>)> {
+    caller.require(Permission::Administer)?;
+    let p = load(&state, id).await?;
+    let Some(agent) = caller.agent.as_ref() else {
+        return Err(ApiError::forbidden());
+    };
+    let behind =
+        crate::sla_timers::queue_reapply(state.store.as_ref(), p.id, p.version, agent.id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PolicyReapply {
+            policy_id: p.id.0,
+            version: p.version,
+            tickets_behind: behind,
+        }),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/sla/upcoming", tag = "sla",
@@ -778,7 +819,7 @@ pub async fn upcoming(
     caller: Caller,
     ApiQuery(q): ApiQuery<UpcomingQuery>,
 ) -> ApiResult<Json<UpcomingBreachList>> {
-    caller.require(Permission::ManageOrganizations)?;
+    caller.require(Permission::Supervise)?;
     let window = within("within_minutes", q.within_minutes, 240)?;
     let limit = match q.limit {
         None => 100,
@@ -791,16 +832,14 @@ pub async fn upcoming(
     };
     let tier = q.tier.map(Tier::new).transpose()?;
     let team = q.team.map(TeamId);
-    let filtered = tier.is_some() || team.is_some();
     let now = Timestamp::now();
+    let filter = kefu_store::UpcomingFilter { team, tier };
     let found = state
         .store
-        .upcoming_breaches(now + window, if filtered { MAX_UPCOMING } else { limit })
+        .upcoming_breaches(now + window, &filter, limit)
         .await?;
     let items = found
         .iter()
-        .filter(|b| team.is_none_or(|t| b.ticket.team_id == Some(t)))
-        .filter(|b| tier.is_none_or(|t| b.ticket.tier == t))
         .filter_map(|b| {
             let due = b.clock.due?;
             Some(UpcomingBreachDto {
@@ -816,7 +855,6 @@ pub async fn upcoming(
                 remaining_seconds: seconds(due.duration_since(now)),
             })
         })
-        .take(limit as usize)
         .collect();
     Ok(Json(UpcomingBreachList { items }))
 }

@@ -452,6 +452,13 @@ struct EditPage {
     saved: Option<String>,
     error: Option<String>,
     editor: Editor,
+    /// Offered when open tickets run under older versions.
+    reapply: Option<ReapplyOffer>,
+}
+
+struct ReapplyOffer {
+    action: String,
+    text: String,
 }
 
 async fn edit_page(
@@ -468,7 +475,21 @@ async fn edit_page(
         Some(p) => p.name.clone(),
         None => tr.t("admin.new_sla").to_string(),
     };
+    let reapply = match stored {
+        Some(p) => {
+            let n = state
+                .store
+                .count_sla_tickets_behind(p.id, p.version)
+                .await?;
+            (n > 0).then(|| ReapplyOffer {
+                action: format!("/admin/sla/{}/reapply", p.id),
+                text: tr.f("sla.behind", &[("n", &n.to_string())]),
+            })
+        }
+        None => None,
+    };
     let page = EditPage {
+        reapply,
         tr,
         chrome: a.ctx.chrome(heading.clone(), "admin"),
         action: match stored {
@@ -524,10 +545,14 @@ pub async fn edit_form(
     a.require(Permission::Administer)?;
     let tr = a.ctx.tr;
     let p = load(&state, &id).await?;
-    let saved = q
-        .get("saved")
-        .is_some_and(|v| v == "1")
-        .then(|| tr.f("sla.saved", &[("n", &p.version.to_string())]));
+    let saved = match (q.get("saved"), q.get("reapplied")) {
+        (Some(v), _) if v == "1" => Some(tr.f("sla.saved", &[("n", &p.version.to_string())])),
+        (_, Some(n)) if n.parse::<u64>().is_ok() => Some(tr.f(
+            "sla.reapply_queued",
+            &[("n", n), ("v", &p.version.to_string())],
+        )),
+        _ => None,
+    };
     edit_page(&state, &a, Some(&p), &Input::from_record(&p), saved, None).await
 }
 
@@ -554,4 +579,20 @@ pub async fn update(
         Ok(()) => Ok(Redirect::to(&format!("/admin/sla/{}?saved=1", p.id)).into_response()),
         Err(msg) => edit_page(&state, &a, Some(&p), &input, None, Some(msg)).await,
     }
+}
+
+/// `POST /admin/sla/{id}/reapply`: queues the bulk re-apply of the current version
+/// (`sla_timers::queue_reapply`) and comes back to the policy with how many tickets.
+pub async fn reapply(
+    State(state): State<AppState>,
+    a: AgentCtx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> WebResult {
+    a.ctx.check_csrf(&form)?;
+    a.require(Permission::Administer)?;
+    let p = load(&state, &id).await?;
+    let n =
+        crate::sla_timers::queue_reapply(state.store.as_ref(), p.id, p.version, a.agent.id).await?;
+    Ok(Redirect::to(&format!("/admin/sla/{}?reapplied={n}", p.id)).into_response())
 }

@@ -680,6 +680,17 @@ pub static CATALOG: &[(&str, [&str; 3])] = &[
     ("sla.action.assign_team", ["Assign to team", "转派给团队", "轉派給團隊"]),
     ("sla.action.no_team", ["Keep the team", "不转派", "不轉派"]),
     ("sla.action.add_tag", ["Add tags", "添加标签", "新增標籤"]),
+    ("sla.behind", [
+        "{n} open tickets still run under older versions of this policy.",
+        "仍有 {n} 个未结工单按此策略的旧版本计时。",
+        "仍有 {n} 張未結工單按此政策的舊版本計時。",
+    ]),
+    ("sla.reapply_all", ["Re-apply the current version to them", "对它们重新应用当前版本", "對它們重新套用目前版本"]),
+    ("sla.reapply_queued", [
+        "Re-applying version {v} to {n} open tickets in the background.",
+        "正在后台对 {n} 个未结工单重新应用版本 {v}。",
+        "正在背景對 {n} 張未結工單重新套用版本 {v}。",
+    ]),
     ("sla.saved", ["Saved. The policy is at version {n}.", "已保存，策略当前为版本 {n}。", "已儲存，政策目前為版本 {n}。"]),
     ("sla.err.name", ["Enter a name of at most 200 characters.", "请填写名称（最多 200 个字符）。", "請填寫名稱（最多 200 個字元）。"]),
     ("sla.err.position", ["Order must be a whole number.", "顺序必须是整数。", "順序必須是整數。"]),

@@ -195,6 +195,7 @@ pub fn router() -> Router<AppState> {
             "/admin/sla/{id}",
             get(admin_sla::edit_form).post(admin_sla::update),
         )
+        .route("/admin/sla/{id}/reapply", post(admin_sla::reapply))
         .route("/admin/mail", get(mail_log::mail_log))
         .route("/admin/mail/{id}/raw", get(mail_log::mail_raw))
         // Unknown pages outside `/api` get the friendly 404 page.

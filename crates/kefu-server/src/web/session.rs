@@ -171,6 +171,10 @@ impl Ctx {
                         a("/agent/tickets/new"),
                     ));
                 }
+                if p.may(Permission::Supervise) {
+                    c.nav
+                        .push(link("nav.sla", "/agent/sla", "nav-sla", a("/agent/sla")));
+                }
                 if p.may(Permission::Administer) {
                     c.nav
                         .push(link("nav.admin", "/admin/agents", "nav-admin", a("/admin")));

@@ -36,10 +36,9 @@ use kefu_domain::{
 };
 use std::collections::{HashMap, HashSet};
 
-/// Supervisors and admins: the roles that manage organizations also watch SLAs and
-/// re-apply policies (`kefu_domain::authz` has no SLA permission of its own).
+/// Supervisors and admins watch SLAs and re-apply policies (`Permission::Supervise`).
 pub fn may_supervise(a: &AgentCtx) -> bool {
-    a.may(Permission::ManageOrganizations)
+    a.may(Permission::Supervise)
 }
 
 fn require_supervisor(a: &AgentCtx) -> Result<(), WebError> {
@@ -399,8 +398,9 @@ pub async fn supervisor(
     let now = Timestamp::now();
     let before = now + SignedDuration::from_hours(hours);
     let s = &state.store;
+    let any = kefu_store::UpcomingFilter::default();
     let (list, teams, agents) = tokio::join!(
-        s.upcoming_breaches(before, LIMIT),
+        s.upcoming_breaches(before, &any, LIMIT),
         s.list_teams(),
         s.list_agents()
     );

@@ -39,6 +39,8 @@ CREATE TABLE ticket_sla (
     last_agent_reply BIGINT,
     tier_since       BIGINT
 );
+-- Bulk re-apply: the open tickets under older versions of a policy.
+CREATE INDEX ticket_sla_policy ON ticket_sla (policy_id, policy_version);
 
 -- One row per (ticket, metric): the current instance of that clock. next_fire_at is the
 -- durable timer (a warning or the breach); lease_until keeps two nodes off one timer.
@@ -63,5 +65,4 @@ CREATE TABLE sla_clocks (
 );
 CREATE INDEX sla_clocks_timer ON sla_clocks (next_fire_at) WHERE next_fire_at IS NOT NULL;
 CREATE INDEX sla_clocks_due ON sla_clocks (due_at) WHERE due_at IS NOT NULL;
-CREATE INDEX sla_clocks_calendar ON sla_clocks (calendar_id) WHERE since IS NOT NULL;
 CREATE INDEX sla_clocks_breached ON sla_clocks (ticket_id) WHERE state = 'breached' AND fulfilled_at IS NULL;

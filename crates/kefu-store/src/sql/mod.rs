@@ -199,7 +199,10 @@ macro_rules! impl_store {
         engine: $engine:literal,
         next_ticket_number: $next_number:literal,
         lock_row: $for_update:literal,
-        skip_locked: $skip_locked:literal $(,)?
+        skip_locked: $skip_locked:literal,
+        sla_clock_window: $clock_window:expr,
+        sla_write_schedules: $write_schedules:expr,
+        sla_recompute_stripes: $recompute_stripes:expr $(,)?
     ) => {
         idempotency_impl!($store, $db);
         people_impl!($store, $db);
@@ -210,7 +213,7 @@ macro_rules! impl_store {
         mail_impl!($store, $db);
         jobs_impl!($store, $db, $skip_locked);
         calendars_impl!($store, $db);
-        sla_impl!($store, $db, $for_update, $skip_locked);
+        sla_impl!($store, $db, $for_update, $skip_locked, $clock_window, $write_schedules, $recompute_stripes);
         notifications_impl!($store, $db);
 
         #[async_trait]
@@ -571,6 +574,18 @@ macro_rules! impl_store {
             ) -> Result<Option<kefu_domain::sla::TicketSla>> {
                 self.reapply_sla_(ticket, actor).await
             }
+            async fn sla_tickets_behind(
+                &self,
+                policy: SlaPolicyId,
+                version: i64,
+                after: TicketId,
+                limit: u32,
+            ) -> Result<Vec<TicketId>> {
+                self.sla_tickets_behind_(policy, version, after, limit).await
+            }
+            async fn count_sla_tickets_behind(&self, policy: SlaPolicyId, version: i64) -> Result<i64> {
+                self.count_sla_tickets_behind_(policy, version).await
+            }
             async fn claim_sla_timers(
                 &self,
                 lease: jiff::SignedDuration,
@@ -581,11 +596,16 @@ macro_rules! impl_store {
             async fn fire_sla_timers(&self, ticket: TicketId) -> Result<usize> {
                 self.fire_sla_timers_(ticket).await
             }
-            async fn recompute_sla(&self, calendar: Option<CalendarId>) -> Result<u64> {
+            async fn recompute_sla(&self, calendar: Option<CalendarId>) -> Result<SlaRecompute> {
                 self.recompute_sla_(calendar).await
             }
-            async fn upcoming_breaches(&self, before: Timestamp, limit: u32) -> Result<Vec<UpcomingBreach>> {
-                self.upcoming_breaches_(before, limit).await
+            async fn upcoming_breaches(
+                &self,
+                before: Timestamp,
+                filter: &UpcomingFilter,
+                limit: u32,
+            ) -> Result<Vec<UpcomingBreach>> {
+                self.upcoming_breaches_(before, filter, limit).await
             }
             async fn create_notifications(&self, n: &[NewNotification]) -> Result<u64> {
                 self.create_notifications_(n).await
@@ -622,6 +642,17 @@ impl_store!(
     lock_row: "",
     // The single writer serialises claims.
     skip_locked: "",
+    // SLA recompute in bulk: one JSON row per window of clocks, one JSON parameter per
+    // write (see `sla::clocks_from_json`, `sla::schedules_to_json`).
+    sla_clock_window: concat!(
+        "SELECT json_group_array(json_array(", clock_json_items!(), ")) FROM sla_clocks \
+         WHERE ticket_id > $1 AND ticket_id <= $2 AND since IS NOT NULL AND ($3 IS NULL OR calendar_id = $3)"
+    ),
+    sla_write_schedules: "UPDATE sla_clocks SET due_at = v.value ->> 2, next_fire_at = v.value ->> 3 \
+        FROM json_each($1) AS v WHERE sla_clocks.ticket_id = v.value ->> 0 AND sla_clocks.metric = v.value ->> 1 \
+        AND sla_clocks.since = v.value ->> 4 AND sla_clocks.elapsed_us = v.value ->> 5",
+    // One writer: one stripe (its reads still overlap its writes).
+    sla_recompute_stripes: 1,
 );
 
 impl_store!(
@@ -630,4 +661,14 @@ impl_store!(
     next_ticket_number: "nextval('ticket_number_seq')",
     lock_row: " FOR UPDATE",
     skip_locked: " FOR UPDATE SKIP LOCKED",
+    sla_clock_window: concat!(
+        "SELECT COALESCE(json_agg(json_build_array(", clock_json_items!(), ")), '[]')::text FROM sla_clocks \
+         WHERE ticket_id > $1 AND ticket_id <= $2 AND since IS NOT NULL AND ($3::bigint IS NULL OR calendar_id = $3)"
+    ),
+    sla_write_schedules: "UPDATE sla_clocks SET due_at = (v.e ->> 2)::bigint, next_fire_at = (v.e ->> 3)::bigint \
+        FROM json_array_elements($1::json) AS v(e) WHERE sla_clocks.ticket_id = (v.e ->> 0)::bigint \
+        AND sla_clocks.metric = v.e ->> 1 AND sla_clocks.since = (v.e ->> 4)::bigint \
+        AND sla_clocks.elapsed_us = (v.e ->> 5)::bigint",
+    // Concurrent writers on disjoint rows (measured on 2 cores: see `kefu bench sla`).
+    sla_recompute_stripes: 3,
 );

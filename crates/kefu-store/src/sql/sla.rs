@@ -58,8 +58,128 @@ pub(crate) fn warn_from_db(s: &str) -> Vec<u8> {
     s.split(',').filter_map(|p| p.trim().parse().ok()).collect()
 }
 
+/// The clock expressions a bulk read packs into one JSON array per clock, in the order
+/// [`ClockTuple`] reads them (`business` as 0/1 on both engines).
+macro_rules! clock_json_items {
+    () => {
+        "ticket_id, metric, state, target_secs, CASE WHEN business THEN 1 ELSE 0 END, calendar_id, \
+         warn_at, started_at, elapsed_us, since, due_at, warned, breached_at, fulfilled_at, next_fire_at"
+    };
+}
+
+/// One clock of a bulk read: the columns of [`clock_json_items!`], borrowed from the JSON.
+type ClockTuple<'a> = (
+    i64,
+    &'a str,
+    &'a str,
+    i64,
+    i64,
+    Option<i64>,
+    &'a str,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Decodes a bulk read: one JSON array of clocks, as the engine's `sla_clock_window` query
+/// aggregates them. One row crosses the driver per window instead of one per clock; on
+/// SQLite that is most of the cost of reading (each row is a message to the driver's
+/// worker thread).
+pub(crate) fn clocks_from_json(
+    json: &str,
+) -> crate::Result<Vec<(kefu_domain::TicketId, kefu_domain::sla::SlaClock)>> {
+    use super::convert::{corrupt, stored, ts, ts_opt};
+    use kefu_domain::{ClockState, Metric};
+    let tuples: Vec<ClockTuple<'_>> =
+        serde_json::from_str(json).map_err(|e| corrupt(format!("SLA clocks: {e}")))?;
+    tuples
+        .into_iter()
+        .map(|c| {
+            Ok((
+                kefu_domain::TicketId(c.0),
+                kefu_domain::sla::SlaClock {
+                    metric: stored(Metric::parse(c.1))?,
+                    state: stored(ClockState::parse(c.2))?,
+                    target: jiff::SignedDuration::from_secs(c.3),
+                    business: c.4 != 0,
+                    calendar_id: c.5.map(CalendarId),
+                    warn_at: warn_from_db(c.6),
+                    started_at: ts(c.7)?,
+                    elapsed: jiff::SignedDuration::from_micros(c.8),
+                    since: ts_opt(c.9)?,
+                    due: ts_opt(c.10)?,
+                    warned: u8::try_from(c.11).unwrap_or(u8::MAX),
+                    breached_at: ts_opt(c.12)?,
+                    fulfilled_at: ts_opt(c.13)?,
+                    next_fire: ts_opt(c.14)?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Encodes new schedules for the engine's `sla_write_schedules` statement: one JSON array
+/// `[ticket, metric, due, next_fire, since, elapsed_us]` per clock, bound as one parameter
+/// (thousands of numbered parameters cost SQLite a name lookup each, quadratic in all).
+pub(crate) fn schedules_to_json(
+    changed: &[(kefu_domain::TicketId, kefu_domain::sla::SlaClock)],
+) -> String {
+    use super::convert::{micros, us};
+    use std::fmt::Write;
+    let opt =
+        |t: Option<jiff::Timestamp>| t.map_or_else(|| "null".to_owned(), |t| us(t).to_string());
+    let mut json = String::with_capacity(changed.len() * 64 + 2);
+    json.push('[');
+    for (i, (t, c)) in changed.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        // Metric spellings are ASCII identifiers: nothing to escape.
+        let _ = write!(
+            json,
+            "[{},\"{}\",{},{},{},{}]",
+            t.0,
+            c.metric.as_str(),
+            opt(c.due),
+            opt(c.next_fire),
+            opt(c.since),
+            micros(c.elapsed)
+        );
+    }
+    json.push(']');
+    json
+}
+
+/// What one stripe of a recomputation did, and where its time went.
+#[derive(Debug, Default)]
+pub(crate) struct RecomputeStats {
+    pub seen: u64,
+    pub updated: u64,
+    pub read: std::time::Duration,
+    pub compute: std::time::Duration,
+    pub write: std::time::Duration,
+}
+
+impl RecomputeStats {
+    pub fn add(&mut self, o: &RecomputeStats) {
+        self.seen += o.seen;
+        self.updated += o.updated;
+        self.read += o.read;
+        self.compute += o.compute;
+        self.write += o.write;
+    }
+}
+
 macro_rules! sla_impl {
-    ($store:ident, $db:ty, $for_update:literal, $skip_locked:literal) => {
+    (
+        $store:ident, $db:ty, $for_update:literal, $skip_locked:literal,
+        $clock_window:expr, $write_schedules:expr, $recompute_stripes:expr
+    ) => {
         impl $store {
             fn clock_from_row(r: &<$db as sqlx::Database>::Row) -> Result<(TicketId, kefu_domain::sla::SlaClock)> {
                 let secs: i64 = r.try_get("target_secs")?;
@@ -323,13 +443,16 @@ macro_rules! sla_impl {
             /// Evaluates the ticket's clocks after a change and carries out what follows
             /// (events, escalations, notifications), inside the caller's transaction.
             /// Returns the ticket as it is afterwards (an escalation may have changed it)
-            /// and how many SLA events were recorded.
+            /// and how many SLA events were recorded. The clock events are `actor`'s: the
+            /// system's when they follow a ticket change or a timer, the admin's who
+            /// re-applied a policy; escalations are always the rule's.
             async fn sla_step(
                 &self,
                 c: &mut <$db as sqlx::Database>::Connection,
                 before: Option<&Ticket>,
                 ticket: &Ticket,
                 signal: kefu_domain::sla::Signal,
+                actor: Actor,
                 now: Timestamp,
             ) -> Result<(Ticket, usize)> {
                 use kefu_domain::sla::{Signal, escalation_patch, evaluate};
@@ -378,7 +501,7 @@ macro_rules! sla_impl {
                         facts,
                     };
                     let e = evaluate(&env, before.as_ref(), &ticket, &sla_now, signal, now);
-                    let events: Vec<_> = e.changes.iter().map(|ch| (Actor::System, ch)).collect();
+                    let events: Vec<_> = e.changes.iter().map(|ch| (actor, ch)).collect();
                     recorded += events.len();
                     Self::insert_events(c, ticket.id, now, &events).await?;
                     sla_now = e.sla;
@@ -485,7 +608,7 @@ macro_rules! sla_impl {
                 Ok(())
             }
 
-            async fn sla_policy_from_row(r: &<$db as sqlx::Database>::Row) -> Result<SlaPolicyRecord> {
+            fn sla_policy_from_row(r: &<$db as sqlx::Database>::Row) -> Result<SlaPolicyRecord> {
                 let pv = Self::policy_version_from_row(r)?;
                 Ok(SlaPolicyRecord {
                     id: pv.id,
@@ -579,7 +702,7 @@ macro_rules! sla_impl {
                 .fetch_optional(self.reader())
                 .await?;
                 match row {
-                    Some(r) => Ok(Some(Self::sla_policy_from_row(&r).await?)),
+                    Some(r) => Ok(Some(Self::sla_policy_from_row(&r)?)),
                     None => Ok(None),
                 }
             }
@@ -594,7 +717,7 @@ macro_rules! sla_impl {
                 .await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in &rows {
-                    out.push(Self::sla_policy_from_row(r).await?);
+                    out.push(Self::sla_policy_from_row(r)?);
                 }
                 Ok(out)
             }
@@ -683,11 +806,45 @@ macro_rules! sla_impl {
                 let now = self.clock.now();
                 let mut tx = self.begin_write().await?;
                 let Some(t) = Self::lock_ticket(&mut tx, ticket.0).await? else { return Ok(None) };
-                let _ = actor;
-                self.sla_step(&mut tx, Some(&t), &t, kefu_domain::sla::Signal::Reapply, now).await?;
+                self.sla_step(&mut tx, Some(&t), &t, kefu_domain::sla::Signal::Reapply, actor, now).await?;
                 let sla = Self::load_ticket_sla(&mut tx, ticket).await?;
                 tx.commit().await?;
                 Ok(Some(sla.unwrap_or_default()))
+            }
+
+            async fn sla_tickets_behind_(
+                &self,
+                policy: SlaPolicyId,
+                version: i64,
+                after: TicketId,
+                limit: u32,
+            ) -> Result<Vec<TicketId>> {
+                let rows = sqlx::query(
+                    "SELECT s.ticket_id FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id \
+                     WHERE s.policy_id = $1 AND s.policy_version < $2 AND s.ticket_id > $3 \
+                     AND t.status NOT IN ('solved', 'closed') ORDER BY s.ticket_id LIMIT $4",
+                )
+                .bind(policy.0)
+                .bind(version)
+                .bind(after.0)
+                .bind(i64::from(limit.clamp(1, 1000)))
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter()
+                    .map(|r| Ok(TicketId(r.try_get::<i64, _>(0)?)))
+                    .collect()
+            }
+
+            async fn count_sla_tickets_behind_(&self, policy: SlaPolicyId, version: i64) -> Result<i64> {
+                let row = sqlx::query(
+                    "SELECT COUNT(*) FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id \
+                     WHERE s.policy_id = $1 AND s.policy_version < $2 AND t.status NOT IN ('solved', 'closed')",
+                )
+                .bind(policy.0)
+                .bind(version)
+                .fetch_one(self.reader())
+                .await?;
+                Ok(row.try_get::<i64, _>(0)?)
             }
 
             async fn claim_sla_timers_(&self, lease: jiff::SignedDuration, limit: u32) -> Result<Vec<TicketId>> {
@@ -728,7 +885,7 @@ macro_rules! sla_impl {
                 let mut tx = self.begin_write().await?;
                 let Some(t) = Self::lock_ticket(&mut tx, ticket.0).await? else { return Ok(0) };
                 let (_, recorded) =
-                    self.sla_step(&mut tx, Some(&t), &t, kefu_domain::sla::Signal::Tick, now).await?;
+                    self.sla_step(&mut tx, Some(&t), &t, kefu_domain::sla::Signal::Tick, Actor::System, now).await?;
                 sqlx::query("UPDATE sla_clocks SET lease_until = NULL WHERE ticket_id = $1 AND lease_until IS NOT NULL")
                     .bind(ticket.0)
                     .execute(&mut *tx)
@@ -737,11 +894,8 @@ macro_rules! sla_impl {
                 Ok(recorded)
             }
 
-            async fn recompute_sla_(&self, calendar: Option<CalendarId>) -> Result<u64> {
-                // Windows of ticket ids: a range scan of the primary key each, no sort.
-                const WINDOW: i64 = 2000;
+            async fn recompute_sla_(&self, calendar: Option<CalendarId>) -> Result<SlaRecompute> {
                 let started = std::time::Instant::now();
-                let (mut read, mut compute, mut write) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
                 let snap = {
                     let mut c = self.reader().acquire().await?;
                     self.sla_snapshot(&mut c).await?
@@ -751,102 +905,143 @@ macro_rules! sla_impl {
                     .await?;
                 let (Some(lo), Some(hi)) = (bounds.try_get::<Option<i64>, _>(0)?, bounds.try_get::<Option<i64>, _>(1)?)
                 else {
-                    return Ok(0);
+                    return Ok(SlaRecompute::default());
                 };
-                let (mut seen, mut updated) = (0u64, 0u64);
-                let mut from = lo - 1;
+                // Stripes of ticket ids, recomputed concurrently: on PostgreSQL each stripe
+                // writes on its own connection (disjoint rows, no lock waits); SQLite has one
+                // writer and one stripe.
+                let stripes: i64 = $recompute_stripes;
+                let width = ((hi - lo + stripes) / stripes).max(1);
+                let mut tasks = tokio::task::JoinSet::new();
+                for k in 0..stripes {
+                    let from = lo - 1 + k * width;
+                    let to = (from + width).min(hi);
+                    if from >= to {
+                        continue;
+                    }
+                    let (store, snap) = (self.clone(), snap.clone());
+                    tasks.spawn(async move { store.recompute_stripe(from, to, calendar, &snap).await });
+                }
+                let mut total = sla::RecomputeStats::default();
+                while let Some(joined) = tasks.join_next().await {
+                    let stats = joined.map_err(|e| StoreError::Database(sqlx::Error::Protocol(format!("recompute task: {e}"))))??;
+                    total.add(&stats);
+                }
+                tracing::debug!(
+                    clocks = total.seen,
+                    updated = total.updated,
+                    stripes,
+                    total_ms = started.elapsed().as_millis() as u64,
+                    read_ms = total.read.as_millis() as u64,
+                    compute_ms = total.compute.as_millis() as u64,
+                    write_ms = total.write.as_millis() as u64,
+                    "recomputed SLA clocks (phase times summed over stripes; reads overlap writes)"
+                );
+                Ok(SlaRecompute { running: total.seen, updated: total.updated })
+            }
+
+            /// Recomputes the clocks of tickets `from < id <= to` in windows of ticket ids (a
+            /// range scan of the primary key each, no sort). The next window is read while
+            /// the changes of the one before are written.
+            async fn recompute_stripe(
+                &self,
+                mut from: i64,
+                hi: i64,
+                calendar: Option<CalendarId>,
+                snap: &sla::SlaSnapshot,
+            ) -> Result<sla::RecomputeStats> {
+                const WINDOW: i64 = 5000;
+                let mut stats = sla::RecomputeStats::default();
+                let mut pending: Vec<(TicketId, kefu_domain::sla::SlaClock)> = Vec::new();
                 while from < hi {
-                    let to = from.saturating_add(WINDOW);
-                    let t = std::time::Instant::now();
-                    let rows = sqlx::query(concat!(
-                        "SELECT ", clock_cols!(), " FROM sla_clocks WHERE ticket_id > $1 AND ticket_id <= $2 \
-                         AND since IS NOT NULL AND ($3 IS NULL OR calendar_id = $3)"
-                    ))
-                    .bind(from)
-                    .bind(to)
-                    .bind(calendar.map(|c| c.0))
-                    .fetch_all(self.reader())
-                    .await?;
+                    let to = from.saturating_add(WINDOW).min(hi);
+                    let reading = async {
+                        let t = std::time::Instant::now();
+                        let clocks = self.clock_window(from, to, calendar).await;
+                        (clocks, t.elapsed())
+                    };
+                    let writing = async {
+                        let t = std::time::Instant::now();
+                        let n = if pending.is_empty() { Ok(0) } else { self.write_schedules(&pending).await };
+                        (n, t.elapsed())
+                    };
+                    let ((clocks, r), (written, w)) = tokio::join!(reading, writing);
+                    stats.read += r;
+                    stats.write += w;
+                    stats.updated += written?;
+                    let clocks = clocks?;
                     from = to;
-                    read += t.elapsed();
                     let t = std::time::Instant::now();
-                    seen += rows.len() as u64;
-                    let mut changed = Vec::new();
-                    for r in &rows {
-                        let (t, mut c) = Self::clock_from_row(r)?;
+                    stats.seen += clocks.len() as u64;
+                    pending.clear();
+                    for (ticket, mut c) in clocks {
                         let (due, fire) = (c.due, c.next_fire);
                         let cal = c.calendar_id.and_then(|id| snap.calendars.get(&id));
                         c.schedule(cal);
                         if c.due != due || c.next_fire != fire {
-                            changed.push((t, c));
+                            pending.push((ticket, c));
                         }
                     }
-                    compute += t.elapsed();
-                    if changed.is_empty() {
-                        continue;
-                    }
-                    let t = std::time::Instant::now();
-                    updated += Self::write_schedules(self, &changed).await?;
-                    write += t.elapsed();
+                    stats.compute += t.elapsed();
                 }
-                tracing::debug!(
-                    clocks = seen,
-                    updated,
-                    total_ms = started.elapsed().as_millis() as u64,
-                    read_ms = read.as_millis() as u64,
-                    compute_ms = compute.as_millis() as u64,
-                    write_ms = write.as_millis() as u64,
-                    "recomputed SLA clocks"
-                );
-                Ok(updated)
+                if !pending.is_empty() {
+                    let t = std::time::Instant::now();
+                    stats.updated += self.write_schedules(&pending).await?;
+                    stats.write += t.elapsed();
+                }
+                Ok(stats)
             }
 
-            /// Writes new due times and timers, in one transaction. The guard columns
-            /// (since, elapsed) skip a clock that a ticket change rewrote meanwhile: that
-            /// change scheduled it already.
+            /// The running clocks of tickets `from < id <= to` (of one calendar, if given),
+            /// aggregated into one JSON row by the engine's `sla_clock_window` query.
+            async fn clock_window(
+                &self,
+                from: i64,
+                to: i64,
+                calendar: Option<CalendarId>,
+            ) -> Result<Vec<(TicketId, kefu_domain::sla::SlaClock)>> {
+                let json: Option<String> = sqlx::query_scalar($clock_window)
+                    .bind(from)
+                    .bind(to)
+                    .bind(calendar.map(|c| c.0))
+                    .fetch_one(self.reader())
+                    .await?;
+                json.map_or_else(|| Ok(Vec::new()), |j| sla::clocks_from_json(&j))
+            }
+
+            /// Writes new due times and timers, in one transaction and one statement. The
+            /// guard columns (since, elapsed) skip a clock that a ticket change rewrote
+            /// meanwhile: that change scheduled it already.
             async fn write_schedules(&self, changed: &[(TicketId, kefu_domain::sla::SlaClock)]) -> Result<u64> {
-                let mut updated = 0;
                 let mut tx = self.begin_write().await?;
-                for chunk in changed.chunks(500) {
-                    let mut sql = String::from(
-                        "UPDATE sla_clocks SET due_at = v.column3, next_fire_at = v.column4 FROM (VALUES ",
-                    );
-                    for i in 0..chunk.len() {
-                        if i > 0 {
-                            sql.push_str(", ");
-                        }
-                        let b = i * 6;
-                        sql.push_str(&format!(
-                            "(${}, ${}, ${}, ${}, ${}, ${})",
-                            b + 1, b + 2, b + 3, b + 4, b + 5, b + 6
-                        ));
-                    }
-                    sql.push_str(
-                        ") AS v WHERE sla_clocks.ticket_id = v.column1 AND sla_clocks.metric = v.column2 \
-                         AND sla_clocks.since = v.column5 AND sla_clocks.elapsed_us = v.column6",
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (t, c) in chunk {
-                        q = q
-                            .bind(t.0)
-                            .bind(c.metric.as_str())
-                            .bind(c.due.map(us))
-                            .bind(c.next_fire.map(us))
-                            .bind(c.since.map(us))
-                            .bind(micros(c.elapsed));
-                    }
-                    updated += q.execute(&mut *tx).await?.rows_affected();
-                }
+                let updated = sqlx::query($write_schedules)
+                    .bind(sla::schedules_to_json(changed))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
                 tx.commit().await?;
                 Ok(updated)
             }
 
-            async fn upcoming_breaches_(&self, before: Timestamp, limit: u32) -> Result<Vec<UpcomingBreach>> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ", clock_cols!(), " FROM sla_clocks WHERE due_at <= $1 AND state = 'active' \
-                     AND metric <> 'tier_time' ORDER BY due_at LIMIT $2"
-                ))
+            async fn upcoming_breaches_(
+                &self,
+                before: Timestamp,
+                filter: &UpcomingFilter,
+                limit: u32,
+            ) -> Result<Vec<UpcomingBreach>> {
+                // The team and tier are the ticket's: filtered in the query, so a page is
+                // full whenever enough clocks match.
+                let rows = sqlx::query(
+                    "SELECT c.ticket_id, c.metric, c.state, c.target_secs, c.business, c.calendar_id, c.warn_at, \
+                     c.started_at, c.elapsed_us, c.since, c.due_at, c.warned, c.breached_at, c.fulfilled_at, \
+                     c.next_fire_at FROM sla_clocks c JOIN tickets t ON t.id = c.ticket_id \
+                     WHERE c.due_at <= $1 AND c.state = 'active' AND c.metric <> 'tier_time' \
+                     AND ($2 IS NULL OR t.team_id = $2) AND ($3 IS NULL OR t.tier = $3) \
+                     ORDER BY c.due_at LIMIT $4",
+                )
                 .bind(us(before))
+                .bind(filter.team.map(|t| t.0))
+                .bind(filter.tier.map(|t| i64::from(t.get())))
                 .bind(i64::from(limit.clamp(1, 1000)))
                 .fetch_all(self.reader())
                 .await?;

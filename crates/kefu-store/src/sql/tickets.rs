@@ -245,7 +245,7 @@ macro_rules! tickets_impl {
                 let added = Change::Message { message_id: msg.id, public: msg.public };
                 Self::insert_events(&mut tx, ticket.id, now, &[(t.actor, &Change::Created), (author, &added)]).await?;
                 let signal = kefu_domain::sla::Signal::Created { by: author.kind(), public: true };
-                let (ticket, _) = self.sla_step(&mut tx, None, &ticket, signal, now).await?;
+                let (ticket, _) = self.sla_step(&mut tx, None, &ticket, signal, Actor::System, now).await?;
                 if let Some(k) = &t.idempotency {
                     Self::record_key(&mut tx, k, ticket.id.0).await?;
                 }
@@ -309,7 +309,7 @@ macro_rules! tickets_impl {
                 let events: Vec<_> = changes.iter().map(|ch| (actor, ch)).collect();
                 Self::insert_events(&mut tx, id, now, &events).await?;
                 let signal = kefu_domain::sla::Signal::Changed;
-                let (updated, _) = self.sla_step(&mut tx, Some(&ticket), &updated, signal, now).await?;
+                let (updated, _) = self.sla_step(&mut tx, Some(&ticket), &updated, signal, Actor::System, now).await?;
                 tx.commit().await?;
                 Ok(Some(updated))
             }
@@ -354,7 +354,7 @@ macro_rules! tickets_impl {
                 } else {
                     kefu_domain::sla::Signal::Message { by: m.author.kind(), public: m.public }
                 };
-                let (updated, _) = self.sla_step(&mut tx, Some(&t), &updated, signal, now).await?;
+                let (updated, _) = self.sla_step(&mut tx, Some(&t), &updated, signal, Actor::System, now).await?;
                 if let Some(k) = &m.idempotency {
                     Self::record_key(&mut tx, k, msg.id.0).await?;
                 }

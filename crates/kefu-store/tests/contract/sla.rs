@@ -258,21 +258,55 @@ async fn a_calendar_change_recomputes_running_clocks() {
     let sla = s.db.ticket_sla(t.id).await.unwrap().unwrap();
     assert_eq!(due(&sla), Some("2026-10-12T09:00:00Z".parse().unwrap()));
     let upcoming =
-        s.db.upcoming_breaches("2026-10-20T00:00:00Z".parse().unwrap(), 10)
-            .await
-            .unwrap();
+        s.db.upcoming_breaches(
+            "2026-10-20T00:00:00Z".parse().unwrap(),
+            &Default::default(),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(upcoming.len(), 2);
     assert_eq!(upcoming[0].clock.metric, Metric::FirstReply);
     assert_eq!(upcoming[0].ticket.id, t.id);
-    // Monday becomes a holiday: the due time moves to Tuesday.
+    // Filtered by the ticket's tier and team, in the query.
+    let before: Timestamp = "2026-10-20T00:00:00Z".parse().unwrap();
+    let only = |team: Option<TeamId>, tier: u8| UpcomingFilter {
+        team,
+        tier: Some(Tier::new(tier.into()).unwrap()),
+    };
+    let n = |f: UpcomingFilter| {
+        let db = &s.db;
+        async move { db.upcoming_breaches(before, &f, 10).await.unwrap().len() }
+    };
+    assert_eq!(n(only(None, t.tier.get())).await, 2);
+    assert_eq!(n(only(None, t.tier.get() % 4 + 1)).await, 0);
+    assert_eq!(n(only(Some(TeamId(i64::MAX)), t.tier.get())).await, 0);
+    // More tickets, so that the recomputation spans several stripes of ticket ids.
+    let mut all = vec![t.id];
+    for i in 0..6 {
+        all.push(
+            ticket_for(&s.db, &s.customer, &format!("系统报错 {i}"))
+                .await
+                .id,
+        );
+    }
+    // Monday becomes a holiday: the due time moves to Tuesday, for every ticket.
     s.db.update_calendar(s.calendar.id, &office(true))
         .await
         .unwrap()
         .unwrap();
-    let sla = s.db.ticket_sla(t.id).await.unwrap().unwrap();
-    assert_eq!(due(&sla), Some("2026-10-13T09:00:00Z".parse().unwrap()));
+    for id in all {
+        let sla = s.db.ticket_sla(id).await.unwrap().unwrap();
+        assert_eq!(
+            due(&sla),
+            Some("2026-10-13T09:00:00Z".parse().unwrap()),
+            "{id:?}"
+        );
+    }
     // Recomputing again changes nothing.
-    assert_eq!(s.db.recompute_sla(Some(s.calendar.id)).await.unwrap(), 0);
+    let again = s.db.recompute_sla(Some(s.calendar.id)).await.unwrap();
+    assert_eq!(again.updated, 0);
+    assert!(again.running >= 1, "{again:?}");
 }
 
 #[tokio::test]
@@ -306,13 +340,22 @@ async fn tickets_keep_their_policy_version_until_reapplied() {
     let sla = s.db.ticket_sla(t.id).await.unwrap().unwrap();
     assert_eq!(sla.policy, Some((s.policy.id, 1)));
     assert_eq!(sla.clock(Metric::FirstReply).unwrap().target, mins(60));
+    let admin =
+        s.db.create_agent(&new_agent("admin@kefu.example", vec![]))
+            .await
+            .unwrap();
     let sla =
-        s.db.reapply_sla(t.id, Actor::System)
+        s.db.reapply_sla(t.id, Actor::Agent(admin.id))
             .await
             .unwrap()
             .unwrap();
     assert_eq!(sla.policy, Some((s.policy.id, 2)));
     assert_eq!(sla.clock(Metric::FirstReply).unwrap().target, mins(30));
+    // The re-application is the admin's in the ticket's history.
+    let events = s.db.list_events(t.id).await.unwrap();
+    let last = events.last().unwrap();
+    assert!(matches!(last.change, Change::Sla { .. }), "{last:?}");
+    assert_eq!(last.actor, Actor::Agent(admin.id));
     // A deactivated policy no longer applies: its clocks are cancelled on the next change.
     let p = s.db.get_sla_policy(s.policy.id).await.unwrap().unwrap();
     s.db.update_sla_policy(

@@ -12,7 +12,6 @@ use super::{
 };
 use crate::cli::BenchQueueArgs;
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use kefu_domain::*;
 use kefu_store::{AssigneeFilter, NewTicket, RequesterRef, Store, TicketFilter};
 use serde::Serialize;
@@ -155,55 +154,36 @@ async fn fill(
     customers: &[CustomerId],
     n: usize,
 ) -> Result<()> {
-    let workers = if engine == "postgres" { 8 } else { 4 };
-    let bar = ProgressBar::new(n as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "filling [{bar:40}] {pos}/{len} tickets ({per_sec}, {eta} left)",
-        )?
-        .progress_chars("=> "),
-    );
-    let mut tasks = tokio::task::JoinSet::new();
-    for w in 0..workers {
-        let (store, agents, customers, bar) = (
-            store.clone(),
-            agents.to_vec(),
-            customers.to_vec(),
-            bar.clone(),
-        );
-        tasks.spawn(async move {
-            for i in (w..n).step_by(workers) {
-                let (assignee, status) = shape(i, agents.len());
-                let actor = Actor::Agent(agents[assignee.unwrap_or(0)]);
-                let t = store
-                    .create_ticket(&new_ticket(
-                        i,
-                        assignee.map(|a| agents[a]),
-                        customers[i % customers.len()],
-                    )?)
-                    .await?;
-                let steps: &[(Status, Actor)] = match status {
-                    Status::New => &[],
-                    Status::Closed => &[(Status::Solved, actor), (Status::Closed, Actor::Rule)],
-                    s => &[(s, actor)],
+    let (agents, customers): (Arc<[AgentId]>, Arc<[CustomerId]>) =
+        (agents.into(), customers.into());
+    super::fill(store, engine, n, move |store, i| {
+        let (agents, customers) = (agents.clone(), customers.clone());
+        async move {
+            let (assignee, status) = shape(i, agents.len());
+            let actor = Actor::Agent(agents[assignee.unwrap_or(0)]);
+            let t = store
+                .create_ticket(&new_ticket(
+                    i,
+                    assignee.map(|a| agents[a]),
+                    customers[i % customers.len()],
+                )?)
+                .await?;
+            let steps: &[(Status, Actor)] = match status {
+                Status::New => &[],
+                Status::Closed => &[(Status::Solved, actor), (Status::Closed, Actor::Rule)],
+                s => &[(s, actor)],
+            };
+            for (s, by) in steps {
+                let patch = TicketPatch {
+                    status: Some(*s),
+                    ..Default::default()
                 };
-                for (s, by) in steps {
-                    let patch = TicketPatch {
-                        status: Some(*s),
-                        ..Default::default()
-                    };
-                    store.update_ticket(t.id, &patch, *by).await?;
-                }
-                bar.inc(1);
+                store.update_ticket(t.id, &patch, *by).await?;
             }
-            Ok::<_, anyhow::Error>(())
-        });
-    }
-    while let Some(joined) = tasks.join_next().await {
-        joined.context("fill worker")??;
-    }
-    bar.finish_and_clear();
-    Ok(())
+            Ok(())
+        }
+    })
+    .await
 }
 
 fn new_ticket(i: usize, assignee: Option<AgentId>, requester: CustomerId) -> Result<NewTicket> {

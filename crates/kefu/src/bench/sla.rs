@@ -18,7 +18,6 @@
 use super::{create_agents, db::BenchDb, stats::median, verdict};
 use crate::cli::BenchSlaArgs;
 use anyhow::{Context, Result, bail, ensure};
-use indicatif::{ProgressBar, ProgressStyle};
 use kefu_domain::sla::SlaPolicyDef;
 use kefu_domain::*;
 use kefu_store::{
@@ -186,13 +185,15 @@ async fn measure(db: &BenchDb, args: &BenchSlaArgs) -> Result<Report> {
     )
     .await?;
     let fill_seconds = started.elapsed().as_secs_f64();
-    let clocks = store.recompute_sla(Some(cal.id)).await?;
+    // What every change recomputes: the running clocks counted in the calendar.
+    let fresh = store.recompute_sla(Some(cal.id)).await?;
     ensure!(
-        clocks == 0,
-        "a fresh fill needs no recompute ({clocks} clocks changed)"
+        fresh.updated == 0,
+        "a fresh fill needs no recompute ({} clocks changed)",
+        fresh.updated
     );
+    let counted = fresh.running;
     let mut recompute_seconds = Vec::new();
-    let mut counted = 0;
     for run in 0..args.runs {
         let holiday = run % 2 == 0;
         let t = Instant::now();
@@ -201,8 +202,6 @@ async fn measure(db: &BenchDb, args: &BenchSlaArgs) -> Result<Report> {
             .await?
             .context("the calendar vanished")?;
         let secs = t.elapsed().as_secs_f64();
-        // Every running clock moved: check one ticket's resolution due time.
-        counted = running_clocks(&*store).await?;
         if !args.json {
             eprintln!(
                 "run {}/{}: {} tickets ({} running clocks) recomputed in {:.3} s: {:.0} tickets/s",
@@ -261,18 +260,6 @@ async fn measure(db: &BenchDb, args: &BenchSlaArgs) -> Result<Report> {
     })
 }
 
-async fn running_clocks(store: &dyn Store) -> Result<u64> {
-    // A recompute that changes nothing touches no row: count what it would consider.
-    let page = store.list_tickets(&Default::default(), None, 1).await?;
-    let Some(t) = page.items.first() else {
-        return Ok(0);
-    };
-    let sla = store.ticket_sla(t.id).await?.unwrap_or_default();
-    let per_ticket = sla.clocks.iter().filter(|c| c.is_running()).count() as u64;
-    let total = store.count_tickets(&Default::default()).await? as u64;
-    Ok(per_ticket * total)
-}
-
 fn sample_size(n: usize) -> usize {
     n.min(200)
 }
@@ -312,59 +299,40 @@ async fn fill(
     n: usize,
     priority: Priority,
 ) -> Result<()> {
-    let workers = if engine == "postgres" { 8 } else { 4 };
-    let bar = ProgressBar::new(n as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "filling [{bar:40}] {pos}/{len} tickets ({per_sec}, {eta} left)",
-        )?
-        .progress_chars("=> "),
-    );
-    let mut tasks = tokio::task::JoinSet::new();
-    for w in 0..workers {
-        let (store, customers, agents, bar) = (
-            store.clone(),
-            customers.to_vec(),
-            agents.to_vec(),
-            bar.clone(),
-        );
-        tasks.spawn(async move {
-            for i in (w..n).step_by(workers) {
-                let requester = customers[i % customers.len()];
-                store
-                    .create_ticket(&NewTicket {
-                        draft: TicketDraft {
-                            subject: Subject::parse(&format!("SLA bench {i}: 空调不制冷"))?,
-                            priority,
-                            ticket_type: TicketType::Incident,
-                            channel: Channel::Email,
-                            assignee_id: Some(agents[i % agents.len()]),
-                            team_id: None,
-                            tier: Tier::FRONTLINE,
-                            tags: Vec::new(),
-                            custom_fields: "{}".into(),
-                        },
-                        requester: RequesterRef::Existing(requester),
-                        actor: Actor::Customer(requester),
-                        first_message_by_actor: false,
-                        body_text: format!("The air conditioner stopped cooling. Ticket {i}."),
-                        body_html: None,
-                        attachments: Vec::new(),
-                        idempotency: None,
-                        follow_up_of: None,
-                        mail: None,
-                    })
-                    .await?;
-                bar.inc(1);
-            }
-            Ok::<_, anyhow::Error>(())
-        });
-    }
-    while let Some(joined) = tasks.join_next().await {
-        joined.context("fill worker")??;
-    }
-    bar.finish_and_clear();
-    Ok(())
+    let (agents, customers): (Arc<[AgentId]>, Arc<[CustomerId]>) =
+        (agents.into(), customers.into());
+    super::fill(store, engine, n, move |store, i| {
+        let (agents, customers) = (agents.clone(), customers.clone());
+        async move {
+            let requester = customers[i % customers.len()];
+            store
+                .create_ticket(&NewTicket {
+                    draft: TicketDraft {
+                        subject: Subject::parse(&format!("SLA bench {i}: 空调不制冷"))?,
+                        priority,
+                        ticket_type: TicketType::Incident,
+                        channel: Channel::Email,
+                        assignee_id: Some(agents[i % agents.len()]),
+                        team_id: None,
+                        tier: Tier::FRONTLINE,
+                        tags: Vec::new(),
+                        custom_fields: "{}".into(),
+                    },
+                    requester: RequesterRef::Existing(requester),
+                    actor: Actor::Customer(requester),
+                    first_message_by_actor: false,
+                    body_text: format!("The air conditioner stopped cooling. Ticket {i}."),
+                    body_html: None,
+                    attachments: Vec::new(),
+                    idempotency: None,
+                    follow_up_of: None,
+                    mail: None,
+                })
+                .await?;
+            Ok(())
+        }
+    })
+    .await
 }
 
 fn print_table(r: &Report) {
