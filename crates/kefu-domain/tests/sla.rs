@@ -299,6 +299,34 @@ fn warnings_and_breach_fire_once_at_their_instants() {
     assert_eq!(fr.elapsed, mins(80));
 }
 
+/// The store finds clocks due soon through the timer index alone: a running clock's next
+/// timer (a warning or the breach) is never later than its due time.
+fn assert_timers_not_after_due(sla: &TicketSla) {
+    for c in sla.clocks.iter().filter(|c| c.state == ClockState::Active) {
+        if let Some(due) = c.due {
+            let fire = c
+                .next_fire
+                .unwrap_or_else(|| panic!("{c:?} has a due time but no timer"));
+            assert!(fire <= due, "{c:?}");
+        }
+    }
+}
+
+#[test]
+fn a_running_clock_fires_no_later_than_it_is_due() {
+    let w = World::new(vec![standard()]);
+    let mut t = ticket(Priority::High);
+    t.created_at = "2026-10-09T09:00:00Z".parse().unwrap();
+    let mut sla = created(&w, &t);
+    assert_timers_not_after_due(&sla);
+    // Warnings at 75 % and 90 %, business and calendar time, through a weekend.
+    for m in (0..4 * 24 * 60).step_by(37) {
+        let e = w.eval(Some(&t), &t, &sla, Signal::Tick, t.created_at + mins(m));
+        assert_timers_not_after_due(&e.sla);
+        sla = e.sla;
+    }
+}
+
 #[test]
 fn a_reply_after_the_due_time_before_the_timer_still_breaches() {
     let w = World::new(vec![standard()]);

@@ -211,7 +211,7 @@ async fn an_admin_writes_a_policy_in_the_editor_and_saving_shows_the_new_version
     let page = web.get(&path).await;
     assert_has(
         &page,
-        "1 open tickets still run under older versions of this policy.",
+        "Open tickets still under an older version of this policy: 1.",
     );
     let csrf = page.csrf();
     let queued = web
@@ -221,7 +221,7 @@ async fn an_admin_writes_a_policy_in_the_editor_and_saving_shows_the_new_version
     let page = web.get(&queued.location()).await;
     assert_has(
         &page,
-        "Re-applying version 3 to 1 open tickets in the background.",
+        "Re-applying version 3 in the background (open tickets: 1).",
     );
     kefu_server::sla_timers::run_reapply_jobs(app.store.as_ref())
         .await

@@ -681,13 +681,13 @@ pub static CATALOG: &[(&str, [&str; 3])] = &[
     ("sla.action.no_team", ["Keep the team", "不转派", "不轉派"]),
     ("sla.action.add_tag", ["Add tags", "添加标签", "新增標籤"]),
     ("sla.behind", [
-        "{n} open tickets still run under older versions of this policy.",
+        "Open tickets still under an older version of this policy: {n}.",
         "仍有 {n} 个未结工单按此策略的旧版本计时。",
         "仍有 {n} 張未結工單按此政策的舊版本計時。",
     ]),
     ("sla.reapply_all", ["Re-apply the current version to them", "对它们重新应用当前版本", "對它們重新套用目前版本"]),
     ("sla.reapply_queued", [
-        "Re-applying version {v} to {n} open tickets in the background.",
+        "Re-applying version {v} in the background (open tickets: {n}).",
         "正在后台对 {n} 个未结工单重新应用版本 {v}。",
         "正在背景對 {n} 張未結工單重新套用版本 {v}。",
     ]),

@@ -64,5 +64,4 @@ CREATE TABLE sla_clocks (
     PRIMARY KEY (ticket_id, metric)
 );
 CREATE INDEX sla_clocks_timer ON sla_clocks (next_fire_at) WHERE next_fire_at IS NOT NULL;
-CREATE INDEX sla_clocks_due ON sla_clocks (due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX sla_clocks_breached ON sla_clocks (ticket_id) WHERE state = 'breached' AND fulfilled_at IS NULL;

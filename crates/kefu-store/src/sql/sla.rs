@@ -1030,12 +1030,15 @@ macro_rules! sla_impl {
                 limit: u32,
             ) -> Result<Vec<UpcomingBreach>> {
                 // The team and tier are the ticket's: filtered in the query, so a page is
-                // full whenever enough clocks match.
+                // full whenever enough clocks match. A running clock's timer is never later
+                // than its due time (`SlaClock::schedule`), so the timer index finds them;
+                // due times have no index of their own (one less to write per clock).
                 let rows = sqlx::query(
                     "SELECT c.ticket_id, c.metric, c.state, c.target_secs, c.business, c.calendar_id, c.warn_at, \
                      c.started_at, c.elapsed_us, c.since, c.due_at, c.warned, c.breached_at, c.fulfilled_at, \
                      c.next_fire_at FROM sla_clocks c JOIN tickets t ON t.id = c.ticket_id \
-                     WHERE c.due_at <= $1 AND c.state = 'active' AND c.metric <> 'tier_time' \
+                     WHERE c.next_fire_at <= $1 AND c.due_at <= $1 AND c.state = 'active' \
+                     AND c.metric <> 'tier_time' \
                      AND ($2 IS NULL OR t.team_id = $2) AND ($3 IS NULL OR t.tier = $3) \
                      ORDER BY c.due_at LIMIT $4",
                 )
