@@ -155,9 +155,12 @@ pub mod int {
                         .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
                 }
                 fn visit_f64<E: de::Error>(self, v: f64) -> Result<Int, E> {
-                    // 2^63 is exactly representable; every integral f64 below it fits.
+                    // 2^63 is exactly representable; every integral f64 strictly between
+                    // -2^63 and 2^63 fits. -2^63 itself is left out: JSON's integer
+                    // -9223372036854775808 (i64::MIN) arrives through `visit_i64`, so a float
+                    // equal to -2^63 was a number below i64::MIN rounded up to it.
                     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-                    if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+                    if v.fract() == 0.0 && v > -LIMIT && v < LIMIT {
                         Ok(Int(v as i64))
                     } else {
                         Err(E::invalid_value(de::Unexpected::Float(v), &self))
@@ -207,11 +210,15 @@ pub mod int {
             assert_eq!((t.a, t.v), (Some(5846), vec![1, -2, 3]));
             let t: T = serde_json::from_str(r#"{"a": null}"#).unwrap();
             assert_eq!(t.a, None);
+            let t: T = serde_json::from_str(r#"{"a": -9223372036854775808}"#).unwrap();
+            assert_eq!(t.a, Some(i64::MIN));
             for bad in [
                 r#"{"a": 1.5}"#,
                 r#"{"a": 1e19}"#,
                 r#"{"a": "1"}"#,
                 r#"{"v": [9223372036854775808]}"#,
+                r#"{"v": [-9223372036854775809]}"#,
+                r#"{"a": -9223372036854775809}"#,
             ] {
                 assert!(serde_json::from_str::<T>(bad).is_err(), "{bad}");
             }
