@@ -334,13 +334,7 @@ mod tests {
     use kefu_domain::Lang;
 
     fn form(fields: &[(&str, &str)]) -> FormData {
-        FormData {
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            files: Vec::new(),
-        }
+        FormData::from_pairs(fields)
     }
 
     #[test]

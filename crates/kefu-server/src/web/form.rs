@@ -46,6 +46,18 @@ impl FormData {
     pub fn checked(&self, name: &str) -> bool {
         self.fields.iter().any(|(k, v)| k == name && !v.is_empty())
     }
+
+    /// A submitted form without files, for the editors' unit tests.
+    #[cfg(test)]
+    pub fn from_pairs(fields: &[(&str, &str)]) -> FormData {
+        FormData {
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            files: Vec::new(),
+        }
+    }
 }
 
 fn too_large(status: StatusCode) -> WebError {

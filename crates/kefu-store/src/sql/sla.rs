@@ -58,7 +58,7 @@ pub(crate) fn warn_from_db(s: &str) -> Vec<u8> {
     s.split(',').filter_map(|p| p.trim().parse().ok()).collect()
 }
 
-/// The clock expressions a bulk read packs into one JSON array per clock, in the order
+/// [`clock_cols!`] as a bulk read packs them into one JSON array per clock, in the order
 /// [`ClockTuple`] reads them (`business` as 0/1 on both engines).
 macro_rules! clock_json_items {
     () => {
@@ -67,8 +67,9 @@ macro_rules! clock_json_items {
     };
 }
 
-/// One clock of a bulk read: the columns of [`clock_json_items!`], borrowed from the JSON.
-type ClockTuple<'a> = (
+/// One stored clock, its columns in [`clock_cols!`] order (`business` as 0/1): what a
+/// row or a bulk read's JSON array holds, with the strings borrowed.
+pub(crate) type ClockTuple<'a> = (
     i64,
     &'a str,
     &'a str,
@@ -86,6 +87,33 @@ type ClockTuple<'a> = (
     Option<i64>,
 );
 
+/// The one decoding of a stored clock, for rows and bulk reads alike.
+pub(crate) fn clock_from_tuple(
+    c: ClockTuple<'_>,
+) -> crate::Result<(kefu_domain::TicketId, kefu_domain::sla::SlaClock)> {
+    use super::convert::{stored, ts, ts_opt};
+    use kefu_domain::{ClockState, Metric};
+    Ok((
+        kefu_domain::TicketId(c.0),
+        kefu_domain::sla::SlaClock {
+            metric: stored(Metric::parse(c.1))?,
+            state: stored(ClockState::parse(c.2))?,
+            target: jiff::SignedDuration::from_secs(c.3),
+            business: c.4 != 0,
+            calendar_id: c.5.map(CalendarId),
+            warn_at: warn_from_db(c.6),
+            started_at: ts(c.7)?,
+            elapsed: jiff::SignedDuration::from_micros(c.8),
+            since: ts_opt(c.9)?,
+            due: ts_opt(c.10)?,
+            warned: u8::try_from(c.11).unwrap_or(u8::MAX),
+            breached_at: ts_opt(c.12)?,
+            fulfilled_at: ts_opt(c.13)?,
+            next_fire: ts_opt(c.14)?,
+        },
+    ))
+}
+
 /// Decodes a bulk read: one JSON array of clocks, as the engine's `sla_clock_window` query
 /// aggregates them. One row crosses the driver per window instead of one per clock; on
 /// SQLite that is most of the cost of reading (each row is a message to the driver's
@@ -93,34 +121,9 @@ type ClockTuple<'a> = (
 pub(crate) fn clocks_from_json(
     json: &str,
 ) -> crate::Result<Vec<(kefu_domain::TicketId, kefu_domain::sla::SlaClock)>> {
-    use super::convert::{corrupt, stored, ts, ts_opt};
-    use kefu_domain::{ClockState, Metric};
-    let tuples: Vec<ClockTuple<'_>> =
-        serde_json::from_str(json).map_err(|e| corrupt(format!("SLA clocks: {e}")))?;
-    tuples
-        .into_iter()
-        .map(|c| {
-            Ok((
-                kefu_domain::TicketId(c.0),
-                kefu_domain::sla::SlaClock {
-                    metric: stored(Metric::parse(c.1))?,
-                    state: stored(ClockState::parse(c.2))?,
-                    target: jiff::SignedDuration::from_secs(c.3),
-                    business: c.4 != 0,
-                    calendar_id: c.5.map(CalendarId),
-                    warn_at: warn_from_db(c.6),
-                    started_at: ts(c.7)?,
-                    elapsed: jiff::SignedDuration::from_micros(c.8),
-                    since: ts_opt(c.9)?,
-                    due: ts_opt(c.10)?,
-                    warned: u8::try_from(c.11).unwrap_or(u8::MAX),
-                    breached_at: ts_opt(c.12)?,
-                    fulfilled_at: ts_opt(c.13)?,
-                    next_fire: ts_opt(c.14)?,
-                },
-            ))
-        })
-        .collect()
+    let tuples: Vec<ClockTuple<'_>> = serde_json::from_str(json)
+        .map_err(|e| super::convert::corrupt(format!("SLA clocks: {e}")))?;
+    tuples.into_iter().map(clock_from_tuple).collect()
 }
 
 /// Encodes new schedules for the engine's `sla_write_schedules` statement: one JSON array
@@ -182,28 +185,22 @@ macro_rules! sla_impl {
     ) => {
         impl $store {
             fn clock_from_row(r: &<$db as sqlx::Database>::Row) -> Result<(TicketId, kefu_domain::sla::SlaClock)> {
-                let secs: i64 = r.try_get("target_secs")?;
-                let elapsed: i64 = r.try_get("elapsed_us")?;
-                let warned: i64 = r.try_get("warned")?;
-                let warn_at: String = r.try_get("warn_at")?;
-                Ok((
-                    TicketId(r.try_get("ticket_id")?),
-                    kefu_domain::sla::SlaClock {
-                        metric: stored(Metric::parse(r.try_get("metric")?))?,
-                        state: stored(ClockState::parse(r.try_get("state")?))?,
-                        target: jiff::SignedDuration::from_secs(secs),
-                        business: r.try_get("business")?,
-                        calendar_id: r.try_get::<Option<i64>, _>("calendar_id")?.map(CalendarId),
-                        warn_at: sla::warn_from_db(&warn_at),
-                        started_at: ts(r.try_get("started_at")?)?,
-                        elapsed: jiff::SignedDuration::from_micros(elapsed),
-                        since: ts_opt(r.try_get("since")?)?,
-                        due: ts_opt(r.try_get("due_at")?)?,
-                        warned: u8::try_from(warned).unwrap_or(u8::MAX),
-                        breached_at: ts_opt(r.try_get("breached_at")?)?,
-                        fulfilled_at: ts_opt(r.try_get("fulfilled_at")?)?,
-                        next_fire: ts_opt(r.try_get("next_fire_at")?)?,
-                    },
+                sla::clock_from_tuple((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    i64::from(r.try_get::<bool, _>(4)?),
+                    r.try_get(5)?,
+                    r.try_get(6)?,
+                    r.try_get(7)?,
+                    r.try_get(8)?,
+                    r.try_get(9)?,
+                    r.try_get(10)?,
+                    r.try_get(11)?,
+                    r.try_get(12)?,
+                    r.try_get(13)?,
+                    r.try_get(14)?,
                 ))
             }
 

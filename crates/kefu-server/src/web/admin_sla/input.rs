@@ -400,13 +400,7 @@ mod tests {
     use kefu_domain::{Lang, SlaPolicyId};
 
     fn form(fields: &[(&str, &str)]) -> FormData {
-        FormData {
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            files: Vec::new(),
-        }
+        FormData::from_pairs(fields)
     }
 
     #[test]
